@@ -169,135 +169,120 @@ def _utilisation(x: np.ndarray) -> np.ndarray:
     return 1 - _pow2(x - 1)
 
 
-def chip_sum(values: np.ndarray, plan: DesignPlan) -> np.ndarray:
-    """``np.sum`` over the N chiplets of per-type rows (P, G) -> (P,), in NumPy's order.
+def chip_sum(values: Any, plan: DesignPlan) -> Any:
+    """``np.sum`` over the N chiplets of per-type values (..., G) -> (...), in NumPy's order.
 
-    NumPy sums a 1-D array pairwise (eight accumulators, halves above 128 elements); the
-    original sums one chiplet array per kernel. A 2-D ``np.sum(axis=1)`` is not guaranteed to
-    use that order (it depends on the memory layout), so the order is reproduced explicitly.
+    The original sums one array of N chiplet values per kernel, which NumPy does pairwise
+    (eight accumulators). Expanding to a fresh C-ordered (..., N) array and reducing its last
+    axis makes NumPy apply that same inner loop to every row; a 2-D reduction over a
+    differently laid-out array would sum sequentially instead (tests pin this down).
     """
-    cols = [values[:, g] for g in range(values.shape[1])]
-    return _pairwise([cols[g] for g in plan.chip_type.tolist()])
+    return np.add.reduce(np.take(values, plan.chip_type, axis=-1), axis=-1)
 
 
-def _pairwise(items: list[Any]) -> Any:
-    """NumPy's ``pairwise_sum`` over a list of arrays (numpy/_core/src/umath/loops_utils.h)."""
-    n = len(items)
-    if n < 8:
-        res = items[0]
-        for item in items[1:]:
-            res = res + item
-        return res
-    if n <= 128:
-        r = list(items[:8])
-        i = 8
-        while i < n - (n % 8):
-            r = [r[j] + items[i + j] for j in range(8)]
-            i += 8
-        res = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        for item in items[i:]:
-            res = res + item
-        return res
-    half = n // 2
-    half -= half % 8
-    return _pairwise(items[:half]) + _pairwise(items[half:])
+@dataclass(frozen=True)
+class _Step:
+    """One kernel of a block with everything its evaluation needs, resolved once."""
+
+    kernel: CompiledKernel
+    fuse_prev: bool
+    fuse_next: bool
+    rate: np.ndarray  # (G,) FLOP/s of each present type for this kernel type
 
 
 class TraceEngine:
-    """One trace compiled for one design: evaluates its blocks for batches of distributions."""
+    """One trace compiled for one design: evaluates its blocks for batches of distributions.
+
+    Work distributions ``w`` are (P, G) arrays: P candidate distributions, one fraction per
+    chiplet of each present type.
+    """
 
     def __init__(self, trace: Trace, batch_cut: bool, plan: DesignPlan) -> None:
         self.plan = plan
-        self.kernels = [compile_kernel(k, batch_cut) for k in trace.kernels]
-        self.blocks: list[list[tuple[CompiledKernel, bool, bool, np.ndarray]]] = []
-        rates: dict[str, np.ndarray] = {}
-        for block in trace.blocks:
-            steps = []
-            for j, idx in enumerate(block):
-                ck = self.kernels[idx]
-                if ck.type not in rates:
-                    rates[ck.type] = plan.rates(ck.type)
-                steps.append((ck, j != 0, j != len(block) - 1, rates[ck.type]))
-            self.blocks.append(steps)
+        rates = {t: plan.rates(t) for t in {k.type for k in trace.kernels}}
+        kernels = [compile_kernel(k, batch_cut) for k in trace.kernels]
+        self.blocks = [
+            [_Step(kernels[i], j != 0, j != len(block) - 1, rates[kernels[i].type])
+             for j, i in enumerate(block)]
+            for block in trace.blocks
+        ]
 
-    # -- one kernel -----------------------------------------------------------------------
-    def _kernel(self, step, w, state: State, warm: bool, energy: bool):
-        ck, fuse_prev, fuse_next, rate = step
-        plan = self.plan
+    def _memory(self, step: _Step, w: np.ndarray, state: State, warm: bool):
+        """Spec §3-§4: FLOPs, shared and private bytes of each chiplet; the new state."""
+        ck, plan = step.kernel, self.plan
         dtype = plan.dtype
         if ck.stateful:
             flops, data, weights, out = ck.formula(w, state.cached, plan.sram, dtype)
         else:
             flops, data, weights, out = ck.formula(w)
         data, weights, out = data * dtype, weights * dtype, out * dtype
-        cached = 0.0 if ck.uncached else state.cached
-        if fuse_prev:
+        if step.fuse_prev:
             data = data * plan.leak
         else:
-            data = (data - cached) + data * plan.leak
-            data = np.where(data < 0, 0.0, data)
+            cached = 0.0 if ck.uncached else state.cached
+            data = np.maximum((data - cached) + data * plan.leak, 0.0)
         cached = np.minimum(out, plan.sram)
         if warm:
-            new = State(cached, np.maximum(state.maxc, plan.kappa * (cached + weights)),
-                        state.avail)
-        else:
-            resident = np.minimum(state.avail, weights)
-            new = State(cached, state.maxc, state.avail - resident)
-            weights = weights - resident
-        if fuse_next:
+            maxc = np.maximum(state.maxc, plan.kappa * (cached + weights))
+            return State(cached, maxc, state.avail), None
+        resident = np.minimum(state.avail, weights)
+        new = State(cached, state.maxc, state.avail - resident)
+        weights = weights - resident
+        if step.fuse_next:
             out = out * plan.leak
         if ck.strategy == WEIGHTS:
-            shared, private = data, weights + out
-        else:
-            shared, private = weights, data + out
-        shape = w.shape
-        shared = np.broadcast_to(shared, shape)
-        private = np.broadcast_to(private, shape)
+            return new, (flops, data, weights + out)
+        return new, (flops, weights, data + out)
+
+    def _kernel(self, step: _Step, w: np.ndarray, idle_w: np.ndarray, state: State,
+                energy: bool):
+        """Spec §7 for one kernel in an eval pass: per-type time (and energy) per row of w."""
+        plan = self.plan
+        new, (flops, shared, private) = self._memory(step, w, state, False)
         traffic = shared + private
-        total = np.max(shared, axis=1) + chip_sum(private, plan)
-        idle = (traffic == 0) | (w == 0)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            bw = np.minimum((traffic / total[:, None]) * plan.bw_sys, plan.bw_sat)
-            compute = np.broadcast_to(flops / rate, shape)
-            memory = traffic / bw
-            time = np.where(idle, 0.0, np.where(compute > memory, compute, memory))
-            joules = None
-            if energy:
-                joules = time * (
-                    (plan.p_compute * _utilisation(compute / time)
-                     + plan.p_memory * _utilisation(memory / time)) + plan.p_base)
-                joules = np.where(idle, 0.0, joules)
+        total = np.max(shared, axis=-1) + chip_sum(private, plan)
+        if traffic.ndim == 2:
+            total = total[:, None]
+        compute = flops / step.rate
+        memory = traffic / np.minimum((traffic / total) * plan.bw_sys, plan.bw_sat)
+        idle = (traffic == 0) | idle_w
+        time = np.where(idle, 0.0, np.maximum(compute, memory))
+        joules = None
+        if energy:
+            joules = time * ((plan.p_compute * _utilisation(compute / time)
+                              + plan.p_memory * _utilisation(memory / time)) + plan.p_base)
+            joules = np.where(idle, 0.0, joules)
         return new, time, joules, (flops, traffic, total)
 
-    # -- a block --------------------------------------------------------------------------
     def warmup_block(self, b: int, w: np.ndarray, state: State) -> State:
         """Evaluate block ``b`` in a warm-up pass; only the state matters."""
         for step in self.blocks[b]:
-            state = self._kernel(step, w, state, True, False)[0]
+            state = self._memory(step, w, state, True)[0]
         return state
 
     def score_block(self, b: int, w: np.ndarray, state: State, goal: str
                     ) -> tuple[list[float], State]:
         """Scores (spec §8.2) of block ``b`` in an eval pass for each row of ``w``."""
         plan = self.plan
-        busy = None
-        joules_sum = None
-        block_time = None
-        need_energy = goal != LATENCY
-        for step in self.blocks[b]:
-            state, time, joules, _ = self._kernel(step, w, state, False, need_energy)
-            if goal == LATENCY:
+        idle_w = w == 0
+        if goal == LATENCY:
+            busy = None
+            for step in self.blocks[b]:
+                state, time, _, _ = self._kernel(step, w, idle_w, state, False)
                 busy = time if busy is None else busy + time
-            elif goal == ENERGY:
+            return _latency_scores(busy, plan), state
+        joules_sum = block_time = None
+        for step in self.blocks[b]:
+            state, time, joules, _ = self._kernel(step, w, idle_w, state, True)
+            if goal == ENERGY:
                 joules_sum = joules if joules_sum is None else joules_sum + joules
             else:
                 kt, ke = np.max(time, axis=1), chip_sum(joules, plan)
                 block_time = kt if block_time is None else block_time + kt
                 joules_sum = ke if joules_sum is None else joules_sum + ke
-        if goal == LATENCY:
-            return _latency_scores(busy, plan), state
         if goal == ENERGY:
             return (chip_sum(joules_sum, plan) * (10**6)).tolist(), state
+        # pareto: the block's energy-delay product, in uJ x us.
         return ((joules_sum * 1e6) * (block_time * 1e6)).tolist(), state
 
     def record_block(self, b: int, w: np.ndarray, state: State
@@ -306,20 +291,21 @@ class TraceEngine:
         w = np.atleast_2d(w)
         results = []
         for step in self.blocks[b]:
-            state, time, joules, (flops, traffic, total) = self._kernel(step, w, state, False,
+            state, time, joules, (flops, traffic, total) = self._kernel(step, w, w == 0, state,
                                                                         True)
-            flops = np.broadcast_to(flops, w.shape)
+            flops = np.broadcast_to(np.asarray(flops, dtype=float), w.shape)
+            traffic = np.broadcast_to(traffic, w.shape)
             results.append(KernelResult(
-                kernel=step[0],
+                kernel=step.kernel,
                 work=w[0].copy(),
-                flops=np.array(flops[0], dtype=float),
+                flops=flops[0].copy(),
                 traffic=traffic[0].copy(),
                 time_s=time[0].copy(),
                 energy_j=joules[0].copy(),
                 total_time_s=float(np.max(time[0])),
-                total_energy_j=float(chip_sum(joules, self.plan)[0]),
-                total_traffic=float(total[0]),
-                total_flops=float(chip_sum(np.asarray(flops, dtype=float), self.plan)[0]),
+                total_energy_j=float(chip_sum(joules[0], self.plan)),
+                total_traffic=float(np.asarray(total).reshape(-1)[0]),
+                total_flops=float(chip_sum(flops[0], self.plan)),
             ))
         return results, state
 
@@ -332,8 +318,7 @@ def _latency_scores(busy: np.ndarray, plan: DesignPlan) -> list[float]:
     per_chip = busy[:, plan.chip_type]
     # Python's sum() is sequential; cumsum is the same order in one call.
     totals = np.cumsum(per_chip, axis=1)[:, -1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        shares = busy / totals[:, None]
+    shares = busy / totals[:, None]
     mult = plan.n_per_type.tolist()
     return [_sample_variance(row, mult, n) * (10**6) for row in shares.tolist()]
 

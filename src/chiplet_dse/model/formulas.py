@@ -237,8 +237,7 @@ def _attention(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
     def f(w):
         hs, ods = heads * w, out_dim * w
         if isinstance(w, np.ndarray):
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dh = np.where(hs > 0, np.trunc(ods / hs), 0.0)
+            dh = np.where(hs > 0, np.trunc(ods / hs), 0.0)  # callers silence 0/0
         else:
             dh = int(ods / hs) if hs > 0 else 0
         flops = qkvo * dh * hs + sim * dh * hs + softmax * hs

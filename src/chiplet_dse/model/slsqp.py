@@ -21,60 +21,45 @@ from collections.abc import Callable, Generator, Sequence
 import numpy as np
 from scipy.optimize._slsqp import slsqp as _fortran_slsqp
 
-_EPS_STEP = np.sqrt(np.finfo(float).eps)  # scipy.optimize._optimize._epsilon
+_EPS_STEP = float(np.sqrt(np.finfo(float).eps))  # scipy.optimize._optimize._epsilon
 
 Request = list[np.ndarray]
 Run = Generator[Request, Sequence[float], np.ndarray]
 
 
-def _fd_steps(x0: np.ndarray) -> np.ndarray:
-    """``approx_derivative``'s absolute steps, flipped where they would leave [0, 1]."""
-    sign = (x0 >= 0).astype(float) * 2 - 1
-    h = np.where(((x0 + _EPS_STEP) - x0) == 0,
-                 _EPS_STEP * sign * np.maximum(1.0, np.abs(x0)), _EPS_STEP)
-    lower, upper = x0 - 0.0, 1.0 - x0
-    x = x0 + h
-    violated = (x < 0.0) | (x > 1.0)
-    fitting = np.abs(h) <= np.maximum(lower, upper)
-    h = h.copy()
-    h[violated & fitting] *= -1
-    forward = (upper >= lower) & ~fitting
-    h[forward] = upper[forward]
-    backward = (upper < lower) & ~fitting
-    h[backward] = -lower[backward]
-    return h
-
-
 def _fd_points(x0: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
-    h = _fd_steps(x0)
+    """The points and steps of ``approx_derivative(method='2-point', abs_step=sqrt(eps))``.
+
+    Scalar arithmetic on the same doubles as SciPy's array code, so the same bits; a step that
+    would leave [0, 1] is flipped (or shrunk, if it fits on neither side) as SciPy does.
+    """
     points, dxs = [], []
-    for i in range(x0.size):
+    for i, xi in enumerate(x0.tolist()):
+        h = _EPS_STEP
+        if (xi + h) - xi == 0:
+            h = _EPS_STEP * (1.0 if xi >= 0 else -1.0) * max(1.0, abs(xi))
+        lower, upper = xi - 0.0, 1.0 - xi
+        fitting = abs(h) <= max(lower, upper)
+        if fitting:
+            if xi + h < 0.0 or xi + h > 1.0:
+                h = -h
+        else:
+            h = upper if upper >= lower else -lower
         x1 = x0.copy()
-        x1[i] += h[i]
-        dxs.append(x1[i] - x0[i])  # recomputed as an exactly representable step
+        x1[i] = xi + h
+        dxs.append(float(x1[i]) - xi)  # recomputed as an exactly representable step
         points.append(x1)
     return points, dxs
 
 
-def _gradient(f0: float, values: Sequence[float], dxs: Sequence[float]) -> np.ndarray:
-    f0_arr = np.atleast_1d(f0)
-    grad = np.empty(len(dxs))
-    for i, (fv, dx) in enumerate(zip(values, dxs, strict=True)):
-        grad[i] = ((np.atleast_1d(fv) - f0_arr) / dx)[0]
-    return grad
-
-
-def _clip(x: np.ndarray) -> np.ndarray:
-    if (x < 0.0).any() or (x > 1.0).any():
-        return np.clip(x, 0.0, 1.0)
-    return x
+def _gradient(f0: float, values: Sequence[float], dxs: Sequence[float]) -> list[float]:
+    return [(fv - f0) / dx for fv, dx in zip(values, dxs, strict=True)]
 
 
 def slsqp_run(x0: Sequence[float], maxiter: int = 100, ftol: float = 1e-6) -> Run:
     """One ``minimize`` call on the simplex ``{0 <= x <= 1, sum(x) = 1}``, as a coroutine."""
     x = np.clip(np.asarray(x0, dtype=float).reshape(-1), 0.0, 1.0)
     n = x.size
-    a_con = np.ones((1, n))
     m, meq, la = 1, 1, 1
     n1 = n + 1
     mineq = m - meq + n1 + n1
@@ -87,40 +72,55 @@ def slsqp_run(x0: Sequence[float], maxiter: int = 100, ftol: float = 1e-6) -> Ru
     mode = np.array(0, int)
     acc = np.array(ftol, float)
     majiter = np.array(maxiter - 1, int)
-    fstate = [np.array(0, float) for _ in range(9)]  # alpha f0 gs h1 h2 h3 h4 t t0
-    tol = np.array(0, float)
+    fstate = [np.array(0, float) for _ in range(10)]  # alpha f0 gs h1 h2 h3 h4 t t0 tol
     istate = [np.array(0, int) for _ in range(8)]  # iexact incons ireset itermx line n1 n2 n3
-    normals = np.concatenate((a_con, np.zeros([la, 1])), 1)
+    normals = np.concatenate((np.ones((1, n)), np.zeros([la, 1])), 1)
+    g = np.zeros(n1)
+    c = np.zeros(1)
 
-    # ScalarFunction: evaluates f and its gradient at the starting point on construction.
-    sf_x = x.copy()
+    def constraint() -> None:
+        # np.dot(ones, x) - 1: a sequential sum (multiplying by one is exact, fused or not).
+        total = 0.0
+        for v in x.tolist():
+            total += v
+        c[0] = total - 1.0
+
+    def clipped() -> tuple[np.ndarray, list[float]]:
+        values = x.tolist()
+        if min(values) < 0.0 or max(values) > 1.0:
+            xc = np.clip(x, 0.0, 1.0)
+            return xc, xc.tolist()
+        return x.copy(), values
+
+    # ScalarFunction evaluates f and its gradient at the starting point on construction.
+    sf_x, sf_list = x.copy(), x.tolist()
     fx = (yield [sf_x])[0]
     points, dxs = _fd_points(sf_x)
     grad = _gradient(fx, (yield points), dxs)
-    g = np.append(grad, 0.0)
-    c = np.dot(a_con, x) - 1.0
+    g[:n] = grad
+    constraint()
     while True:
         _fortran_slsqp(m, meq, x, xl, xu, fx, c, g, normals, acc, majiter, mode, w, jw,
-                       *fstate[:7], fstate[7], fstate[8], tol, *istate)
+                       *fstate, *istate)
         if mode == 1:
-            xc = _clip(x)
-            if not np.array_equal(xc, sf_x):
-                sf_x = xc.astype(float)
+            xc, xc_list = clipped()
+            if xc_list != sf_list:  # ScalarFunction re-evaluates only at a new point
+                sf_x, sf_list = xc, xc_list
                 fx = (yield [sf_x])[0]
                 grad = None
-            c = np.dot(a_con, x) - 1.0
-        if mode == -1:
-            xc = _clip(x)
-            if not np.array_equal(xc, sf_x):
-                sf_x = xc.astype(float)
+            constraint()
+        elif mode == -1:
+            xc, xc_list = clipped()
+            if xc_list != sf_list:
+                sf_x, sf_list = xc, xc_list
                 points, dxs = _fd_points(sf_x)
                 values = yield [sf_x, *points]
                 fx, grad = values[0], _gradient(values[0], values[1:], dxs)
             elif grad is None:
                 points, dxs = _fd_points(sf_x)
                 grad = _gradient(fx, (yield points), dxs)
-            g = np.append(grad, 0.0)
-        if abs(mode) != 1:
+            g[:n] = grad
+        else:
             return x
 
 
