@@ -50,13 +50,14 @@ class Chiplet:
             co, ho, wo = o["out-channels"], o["img-height"], o["img-width"]
             ks, st, pd = ly["kernel"], ly["stride"], ly["padding"]
             fk = 2 * ks[0] * ks[1]
-            kp = (int((hh + pd[0] * 2 - ks[0]) / st[0] + 1)
-                  * int((ww + pd[1] * 2 - ks[1]) / st[1] + 1))
+            kp = int((hh + pd[0] * 2 - ks[0]) / st[0] + 1) * int(
+                (ww + pd[1] * 2 - ks[1]) / st[1] + 1
+            )
             row = 0
             for idx, over in enumerate(reversed(range(1, pd[0] + 1))):
                 if idx % st[0] == 0:
                     row += ks[1] * over
-            row *= (2 * (hh - ks[0] + 1) / st[1])
+            row *= 2 * (hh - ks[0] + 1) / st[1]
             if pd[0] == pd[1] and ks[0] == ks[1]:
                 col = row
             else:
@@ -64,7 +65,7 @@ class Chiplet:
                 for idx, over in enumerate(reversed(range(1, pd[1] + 1))):
                     if idx % st[1] == 0:
                         col += ks[0] * over
-                col *= (2 * (ww - ks[1] + 1) / st[0])
+                col *= 2 * (ww - ks[1] + 1) / st[0]
             cor = 0
             for a, oe in enumerate(reversed(range(1, pd[0] + 1))):
                 if a % st[0] == 0:
@@ -103,8 +104,12 @@ class Chiplet:
             return b * tt * lk * e, (b * tt * lk) + (b * tt * lk * e), 0, b * tt * e
         if t == "InteractionArch":
             b, d, tt, e = i["batch-size"], i["dense-features"], i["num-tables"], i["embedding-dim"]
-            return ((2 * (tt + 1) * e * (tt + 1)) * i["sharding_dim"], b * (tt * e + d), 0,
-                    b * o["flat-diag-lower-dense"])
+            return (
+                (2 * (tt + 1) * e * (tt + 1)) * i["sharding_dim"],
+                b * (tt * e + d),
+                0,
+                b * o["flat-diag-lower-dense"],
+            )
         if t == "Attention":
             b, beam, s, dm = i["batch-size"], i["beam-size"], i["seq-len"], i["hidden-dim"]
             kv = i["kv_cache"] if "kv_cache" in i else i["kv-cache"]
@@ -113,8 +118,9 @@ class Chiplet:
             s2 = s
             if kv > 0:
                 s, s2 = beam, kv
-            fl = (b * 4 * (2 * s * dm * hd) * nh + b * (2 * s * hd * s2) * nh
-                  + b * (32 * s * s2) * nh)
+            fl = (
+                b * 4 * (2 * s * dm * hd) * nh + b * (2 * s * hd * s2) * nh + b * (32 * s * s2) * nh
+            )
             w = 4 * dm * hd * nh + 2 * b * kv * (hd * nh)
             out = b * s * (hd * nh) + 2 * b * s * (hd * nh)
             return fl, b * s * dm, w, out
@@ -198,8 +204,15 @@ def shard(kernel, cut, frac):
         i["in-channels"] *= frac
         if "out-channels" in o:
             o["out-channels"] *= frac
-    elif cut == "batch" and t in ("Conv2d", "Linear", "EmbeddingTable", "BatchNorm",
-                                  "GroupNorm", "MaxPool2d", "AdaptiveAvgPool2d"):
+    elif cut == "batch" and t in (
+        "Conv2d",
+        "Linear",
+        "EmbeddingTable",
+        "BatchNorm",
+        "GroupNorm",
+        "MaxPool2d",
+        "AdaptiveAvgPool2d",
+    ):
         i["batch-size"] *= frac
         o["batch-size"] *= frac
     if t == "Attention":
@@ -304,8 +317,7 @@ class System:
             for b in range(len(self.blocks)):
                 for c in self.chips:
                     c.checkpoint()
-                starts = [best[b]] + [[1.0 if j == i else 0.0 for j in range(g)]
-                                      for i in range(g)]
+                starts = [best[b]] + [[1.0 if j == i else 0.0 for j in range(g)] for i in range(g)]
                 r = np.random.rand(g)
                 starts.append(r / sum(r))
                 best_score = np.inf
@@ -316,8 +328,12 @@ class System:
                     return self.score(self.block(b, self.expand(x)))
 
                 for x0 in starts:
-                    res = minimize(fun, x0, bounds=[(0.0, 1.0)] * g,
-                                   constraints=[LinearConstraint(np.ones(g), 1.0, 1.0)])
+                    res = minimize(
+                        fun,
+                        x0,
+                        bounds=[(0.0, 1.0)] * g,
+                        constraints=[LinearConstraint(np.ones(g), 1.0, 1.0)],
+                    )
                     for c in self.chips:
                         c.replay()
                     s = self.score(self.block(b, self.expand(res.x)))

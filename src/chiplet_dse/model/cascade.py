@@ -44,8 +44,9 @@ class Design:
     convolution: int
 
     def __post_init__(self) -> None:
-        for name, value in zip(("gpu", "attention", "sparse", "convolution"), self.counts,
-                               strict=True):
+        for name, value in zip(
+            ("gpu", "attention", "sparse", "convolution"), self.counts, strict=True
+        ):
             if isinstance(value, bool) or not isinstance(value, int | np.integer):
                 raise InputError(f"chiplet count must be an integer, got {value!r}", field=name)
             if value < 0:
@@ -66,13 +67,15 @@ class Design:
         """Parse ``"GPU,ATTN,SPARSE,CONV"``, e.g. ``"3,3,3,3"``."""
         parts = [p.strip() for p in str(text).split(",")]
         if len(parts) != 4:
-            raise InputError(f"expected four counts GPU,ATTN,SPARSE,CONV, got {text!r}",
-                             field="design")
+            raise InputError(
+                f"expected four counts GPU,ATTN,SPARSE,CONV, got {text!r}", field="design"
+            )
         try:
             counts = [int(p) for p in parts]
         except ValueError:
-            raise InputError(f"chiplet counts must be integers, got {text!r}",
-                             field="design") from None
+            raise InputError(
+                f"chiplet counts must be integers, got {text!r}", field="design"
+            ) from None
         return cls(*counts)
 
     def __str__(self) -> str:
@@ -138,9 +141,15 @@ def _characterise(engine: TraceEngine, goal: str) -> list[KernelResult]:
     return records
 
 
-def _optimise_block(engine: TraceEngine, b: int, snapshot: State, best: Sequence[float],
-                    onehots: list[list[float]], rng: np.random.RandomState, goal: str
-                    ) -> tuple[Sequence[float], State]:
+def _optimise_block(
+    engine: TraceEngine,
+    b: int,
+    snapshot: State,
+    best: Sequence[float],
+    onehots: list[list[float]],
+    rng: np.random.RandomState,
+    goal: str,
+) -> tuple[Sequence[float], State]:
     plan = engine.plan
     draw = rng.random_sample(len(plan.types))
     starts = [best, *onehots, draw / sum(draw)]
@@ -163,13 +172,19 @@ def _optimise_block(engine: TraceEngine, b: int, snapshot: State, best: Sequence
 def _check(experiment: Experiment, goal: str | None) -> str:
     goal = goal or experiment.goal
     if goal not in GOALS:
-        raise InputError(f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}",
-                         field="optimization-goal")
+        raise InputError(
+            f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}", field="optimization-goal"
+        )
     return goal
 
 
-def evaluate(experiment: Experiment, design: Design, library: ChipletLibrary = DEFAULT_LIBRARY,
-             goal: str | None = None, details: bool = True) -> Evaluation:
+def evaluate(
+    experiment: Experiment,
+    design: Design,
+    library: ChipletLibrary = DEFAULT_LIBRARY,
+    goal: str | None = None,
+    details: bool = True,
+) -> Evaluation:
     """Execution time (ms) and energy (mJ) of ``design`` on ``experiment`` (spec §9.1)."""
     goal = _check(experiment, goal)
     plan = DesignPlan.build(design.counts, library)
@@ -184,16 +199,26 @@ def evaluate(experiment: Experiment, design: Design, library: ChipletLibrary = D
                 time_s += k.total_time_s
                 energy_j += k.total_energy_j
         if details:
-            workloads.append(WorkloadResult(wl.model, wl.instance, wl.batch_size,
-                                            wl.weighted_score, tuple(kernels), plan.types))
+            workloads.append(
+                WorkloadResult(
+                    wl.model,
+                    wl.instance,
+                    wl.batch_size,
+                    wl.weighted_score,
+                    tuple(kernels),
+                    plan.types,
+                )
+            )
     return Evaluation(
         design=design,
         execution_time_ms=float(time_s * 1000),
         energy_mj=float(energy_j * 10**3),
-        area_mm2=float(sum(n * library[t].area_mm2
-                           for t, n in zip(CHIPLET_TYPES, design.counts, strict=True))),
-        peak_power_w=float(sum(n * library[t].tdp_w
-                               for t, n in zip(CHIPLET_TYPES, design.counts, strict=True))),
+        area_mm2=float(
+            sum(n * library[t].area_mm2 for t, n in zip(CHIPLET_TYPES, design.counts, strict=True))
+        ),
+        peak_power_w=float(
+            sum(n * library[t].tdp_w for t, n in zip(CHIPLET_TYPES, design.counts, strict=True))
+        ),
         workloads=tuple(workloads),
     )
 
@@ -212,10 +237,14 @@ def _evaluate_in_worker(design: Design) -> Evaluation:
     return evaluate(experiment, design, library, goal, details=False)
 
 
-def evaluate_many(experiment: Experiment, designs: Iterable[Design],
-                  library: ChipletLibrary = DEFAULT_LIBRARY, goal: str | None = None,
-                  workers: int | None = None,
-                  progress: Callable[[int, int], None] | None = None) -> list[Evaluation]:
+def evaluate_many(
+    experiment: Experiment,
+    designs: Iterable[Design],
+    library: ChipletLibrary = DEFAULT_LIBRARY,
+    goal: str | None = None,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[Evaluation]:
     """Evaluate many designs, in order, on all cores (``workers`` processes; 1 = in-process).
 
     ``progress(done, total)`` is called after each design. Results carry no breakdown.
@@ -233,8 +262,7 @@ def evaluate_many(experiment: Experiment, designs: Iterable[Design],
     # fork is cheapest, but only safe when this process has no other threads.
     method = "fork" if threading.active_count() == 1 else "spawn"
     ctx = mp.get_context(method)
-    with ctx.Pool(workers, initializer=_init_worker,
-                  initargs=(experiment, library, goal)) as pool:
+    with ctx.Pool(workers, initializer=_init_worker, initargs=(experiment, library, goal)) as pool:
         for evaluation in pool.imap(_evaluate_in_worker, designs, chunksize=1):
             results.append(evaluation)
             if progress:

@@ -127,8 +127,15 @@ class ChipletLibrary:
         return {"name": self.name, "system": system, "chiplets": chiplets}
 
 
-def _cascade_type(name: str, peak: Number, bw: Number, tdp: Number, sram: Number,
-                  at_peak: tuple[str, ...], other: Number | None = None) -> ChipletType:
+def _cascade_type(
+    name: str,
+    peak: Number,
+    bw: Number,
+    tdp: Number,
+    sram: Number,
+    at_peak: tuple[str, ...],
+    other: Number | None = None,
+) -> ChipletType:
     return ChipletType(
         name=name,
         peak_gflops=peak,
@@ -155,7 +162,13 @@ DEFAULT_LIBRARY = ChipletLibrary(
 )
 
 _TYPE_KEYS = {
-    "peak_gflops", "gflops", "kernel_gflops", "bw_sat_gbps", "tdp_w", "tdp_split", "area_mm2",
+    "peak_gflops",
+    "gflops",
+    "kernel_gflops",
+    "bw_sat_gbps",
+    "tdp_w",
+    "tdp_split",
+    "area_mm2",
     "sram_mb",
 }
 _SYSTEM_KEYS = {f.name for f in fields(SystemParams)}
@@ -178,7 +191,8 @@ def _override_type(base: ChipletType, spec: Any, where: str, source: str) -> Chi
     if unknown:
         raise InputError(
             f"unknown parameter(s) {sorted(unknown)}; known: {sorted(_TYPE_KEYS)}",
-            file=source, field=where,
+            file=source,
+            field=where,
         )
     changes: dict[str, Any] = {}
     for key in ("peak_gflops", "gflops", "bw_sat_gbps", "tdp_w", "sram_mb"):
@@ -191,35 +205,47 @@ def _override_type(base: ChipletType, spec: Any, where: str, source: str) -> Chi
     if "kernel_gflops" in spec:
         rates = spec["kernel_gflops"]
         if not isinstance(rates, Mapping):
-            raise InputError("must map kernel names to GFLOP/s", file=source,
-                             field=f"{where}.kernel_gflops")
+            raise InputError(
+                "must map kernel names to GFLOP/s", file=source, field=f"{where}.kernel_gflops"
+            )
         from chiplet_dse.model.trace import KERNEL_TYPES  # the kernel names the model knows
 
         merged = dict(base.kernel_gflops)
         for kernel, rate in rates.items():
             if kernel not in KERNEL_TYPES:
-                raise InputError(f"unknown kernel type {kernel!r}; known: {sorted(KERNEL_TYPES)}",
-                                 file=source, field=f"{where}.kernel_gflops")
+                raise InputError(
+                    f"unknown kernel type {kernel!r}; known: {sorted(KERNEL_TYPES)}",
+                    file=source,
+                    field=f"{where}.kernel_gflops",
+                )
             merged[kernel] = _number(rate, f"{where}.kernel_gflops.{kernel}", source)
         changes["kernel_gflops"] = merged
     if "tdp_split" in spec:
         split = spec["tdp_split"]
         if not isinstance(split, Mapping) or set(split) - {"compute", "memory", "base"}:
-            raise InputError("must be a table with keys compute, memory, base", file=source,
-                             field=f"{where}.tdp_split")
+            raise InputError(
+                "must be a table with keys compute, memory, base",
+                file=source,
+                field=f"{where}.tdp_split",
+            )
         shares = {
             "compute": base.tdp_compute_share,
             "memory": base.tdp_memory_share,
             "base": base.tdp_base_share,
         }
         for part in split:
-            shares[part] = _number(split[part], f"{where}.tdp_split.{part}", source,
-                                   positive=False)
+            shares[part] = _number(split[part], f"{where}.tdp_split.{part}", source, positive=False)
         if abs(sum(shares.values()) - 1.0) > 1e-9:
-            raise InputError(f"shares must sum to 1, got {sum(shares.values())}", file=source,
-                             field=f"{where}.tdp_split")
-        changes.update(tdp_compute_share=shares["compute"], tdp_memory_share=shares["memory"],
-                       tdp_base_share=shares["base"])
+            raise InputError(
+                f"shares must sum to 1, got {sum(shares.values())}",
+                file=source,
+                field=f"{where}.tdp_split",
+            )
+        changes.update(
+            tdp_compute_share=shares["compute"],
+            tdp_memory_share=shares["memory"],
+            tdp_base_share=shares["base"],
+        )
     return replace(base, **changes)
 
 
@@ -236,8 +262,9 @@ def library_from_dict(data: Any, source: str = "<library>") -> ChipletLibrary:
         raise InputError("a chiplet library must be a table/object", file=source)
     unknown = set(data) - {"name", "system", "chiplets"}
     if unknown:
-        raise InputError(f"unknown section(s) {sorted(unknown)}; expected system, chiplets",
-                         file=source)
+        raise InputError(
+            f"unknown section(s) {sorted(unknown)}; expected system, chiplets", file=source
+        )
     system = DEFAULT_LIBRARY.system
     if "system" in data:
         spec = data["system"]
@@ -245,10 +272,15 @@ def library_from_dict(data: Any, source: str = "<library>") -> ChipletLibrary:
             raise InputError("must be a table", file=source, field="system")
         bad = set(spec) - _SYSTEM_KEYS
         if bad:
-            raise InputError(f"unknown parameter(s) {sorted(bad)}; known: {sorted(_SYSTEM_KEYS)}",
-                             file=source, field="system")
-        changes = {k: _number(v, f"system.{k}", source, positive=k != "fusion_leak")
-                   for k, v in spec.items()}
+            raise InputError(
+                f"unknown parameter(s) {sorted(bad)}; known: {sorted(_SYSTEM_KEYS)}",
+                file=source,
+                field="system",
+            )
+        changes = {
+            k: _number(v, f"system.{k}", source, positive=k != "fusion_leak")
+            for k, v in spec.items()
+        }
         if "memory_channels" in changes and not isinstance(changes["memory_channels"], int):
             raise InputError("must be an integer", file=source, field="system.memory_channels")
         system = replace(system, **changes)
@@ -258,8 +290,11 @@ def library_from_dict(data: Any, source: str = "<library>") -> ChipletLibrary:
         raise InputError("must be a table", file=source, field="chiplets")
     for name, spec in chiplets.items():
         if name not in types:
-            raise InputError(f"unknown chiplet type {name!r}; known: {list(CHIPLET_TYPES)}",
-                             file=source, field=f"chiplets.{name}")
+            raise InputError(
+                f"unknown chiplet type {name!r}; known: {list(CHIPLET_TYPES)}",
+                file=source,
+                field=f"chiplets.{name}",
+            )
         types[name] = _override_type(types[name], spec, f"chiplets.{name}", source)
     library = ChipletLibrary(types=types, system=system, name=str(data.get("name", "CUSTOM")))
     if library.to_dict()["chiplets"] == DEFAULT_LIBRARY.to_dict()["chiplets"] and (

@@ -77,8 +77,7 @@ class DesignPlan:
         return int(self.n_per_type.sum())
 
     def rates(self, kernel_type: str) -> np.ndarray:
-        return np.array([self.library[t].rate_flops(kernel_type) for t in self.types],
-                        dtype=float)
+        return np.array([self.library[t].rate_flops(kernel_type) for t in self.types], dtype=float)
 
 
 @dataclass
@@ -97,8 +96,9 @@ class State:
     def row(self, i: int, rows: int) -> State:
         """The state after evaluating distribution ``i`` of a batch of ``rows``."""
         g = self.cached.shape[-1]
-        return State(*(np.broadcast_to(a, (rows, g))[i].copy()
-                       for a in (self.cached, self.maxc, self.avail)))
+        return State(
+            *(np.broadcast_to(a, (rows, g))[i].copy() for a in (self.cached, self.maxc, self.avail))
+        )
 
     def start_warmup(self) -> State:
         return State(self.cached, np.zeros_like(self.maxc), self.avail)
@@ -202,8 +202,10 @@ class TraceEngine:
         rates = {t: plan.rates(t) for t in {k.type for k in trace.kernels}}
         kernels = [compile_kernel(k, batch_cut) for k in trace.kernels]
         self.blocks = [
-            [_Step(kernels[i], j != 0, j != len(block) - 1, rates[kernels[i].type])
-             for j, i in enumerate(block)]
+            [
+                _Step(kernels[i], j != 0, j != len(block) - 1, rates[kernels[i].type])
+                for j, i in enumerate(block)
+            ]
             for block in trace.blocks
         ]
 
@@ -234,8 +236,7 @@ class TraceEngine:
             return new, (flops, data, weights + out)
         return new, (flops, weights, data + out)
 
-    def _kernel(self, step: _Step, w: np.ndarray, idle_w: np.ndarray, state: State,
-                energy: bool):
+    def _kernel(self, step: _Step, w: np.ndarray, idle_w: np.ndarray, state: State, energy: bool):
         """Spec §7 for one kernel in an eval pass: per-type time (and energy) per row of w."""
         plan = self.plan
         new, (flops, shared, private) = self._memory(step, w, state, False)
@@ -249,8 +250,13 @@ class TraceEngine:
         time = np.where(idle, 0.0, np.maximum(compute, memory))
         joules = None
         if energy:
-            joules = time * ((plan.p_compute * _utilisation(compute / time)
-                              + plan.p_memory * _utilisation(memory / time)) + plan.p_base)
+            joules = time * (
+                (
+                    plan.p_compute * _utilisation(compute / time)
+                    + plan.p_memory * _utilisation(memory / time)
+                )
+                + plan.p_base
+            )
             joules = np.where(idle, 0.0, joules)
         return new, time, joules, (flops, traffic, total)
 
@@ -260,8 +266,9 @@ class TraceEngine:
             state = self._memory(step, w, state, True)[0]
         return state
 
-    def score_block(self, b: int, w: np.ndarray, state: State, goal: str
-                    ) -> tuple[list[float], State]:
+    def score_block(
+        self, b: int, w: np.ndarray, state: State, goal: str
+    ) -> tuple[list[float], State]:
         """Scores (spec §8.2) of block ``b`` in an eval pass for each row of ``w``."""
         plan = self.plan
         idle_w = w == 0
@@ -285,28 +292,30 @@ class TraceEngine:
         # pareto: the block's energy-delay product, in uJ x us.
         return ((joules_sum * 1e6) * (block_time * 1e6)).tolist(), state
 
-    def record_block(self, b: int, w: np.ndarray, state: State
-                     ) -> tuple[list[KernelResult], State]:
+    def record_block(self, b: int, w: np.ndarray, state: State) -> tuple[list[KernelResult], State]:
         """Full per-kernel results of block ``b`` for one distribution (reporting pass)."""
         w = np.atleast_2d(w)
         results = []
         for step in self.blocks[b]:
-            state, time, joules, (flops, traffic, total) = self._kernel(step, w, w == 0, state,
-                                                                        True)
+            state, time, joules, (flops, traffic, total) = self._kernel(
+                step, w, w == 0, state, True
+            )
             flops = np.broadcast_to(np.asarray(flops, dtype=float), w.shape)
             traffic = np.broadcast_to(traffic, w.shape)
-            results.append(KernelResult(
-                kernel=step.kernel,
-                work=w[0].copy(),
-                flops=flops[0].copy(),
-                traffic=traffic[0].copy(),
-                time_s=time[0].copy(),
-                energy_j=joules[0].copy(),
-                total_time_s=float(np.max(time[0])),
-                total_energy_j=float(chip_sum(joules[0], self.plan)),
-                total_traffic=float(np.asarray(total).reshape(-1)[0]),
-                total_flops=float(chip_sum(flops[0], self.plan)),
-            ))
+            results.append(
+                KernelResult(
+                    kernel=step.kernel,
+                    work=w[0].copy(),
+                    flops=flops[0].copy(),
+                    traffic=traffic[0].copy(),
+                    time_s=time[0].copy(),
+                    energy_j=joules[0].copy(),
+                    total_time_s=float(np.max(time[0])),
+                    total_energy_j=float(chip_sum(joules[0], self.plan)),
+                    total_traffic=float(np.asarray(total).reshape(-1)[0]),
+                    total_flops=float(chip_sum(flops[0], self.plan)),
+                )
+            )
         return results, state
 
 

@@ -37,9 +37,13 @@ class Workload:
     @property
     def provenance(self) -> dict[str, Any]:
         """Where the trace came from and its content hash (stored with every run)."""
-        return {"workload": self.name, "weighted_score": self.weighted_score,
-                "source": self.trace.source, "sha256": self.trace.sha256,
-                "kernels": len(self.trace.kernels)}
+        return {
+            "workload": self.name,
+            "weighted_score": self.weighted_score,
+            "source": self.trace.source,
+            "sha256": self.trace.sha256,
+            "kernels": len(self.trace.kernels),
+        }
 
 
 @dataclass(frozen=True)
@@ -59,8 +63,10 @@ class Experiment:
 #: The runnable experiments of the original repository, by name (spec §1.5).
 BUILTIN_EXPERIMENTS: dict[str, tuple[tuple[str, str, int, int], ...]] = {
     "gpt-j-1024-weighted": (("gpt", "gpt-j-first", 1024, 1), ("gpt", "gpt-j-second", 1024, 1024)),
-    "gpt-j-65536-weighted": (("gpt", "gpt-j-first", 65536, 1),
-                             ("gpt", "gpt-j-second", 65536, 1024)),
+    "gpt-j-65536-weighted": (
+        ("gpt", "gpt-j-first", 65536, 1),
+        ("gpt", "gpt-j-second", 65536, 1024),
+    ),
     "gpt-j-second-65536": (("gpt", "gpt-j-second", 65536, 1),),
     "ogbn-arxiv-test": (("gcn", "ogbn-arxiv", 256, 1),),
     "ogbn-products-test": (("gcn", "ogbn-products", 1024, 1),),
@@ -78,8 +84,10 @@ DEFAULT_EXPERIMENT = "gpt-j-65536-weighted"
 def builtin_document(name: str) -> dict[str, Any]:
     """A built-in experiment as the JSON document the original would read."""
     return {
-        "workloads": [{"model": m, "model-instance": i, "batch-size": b, "weighted_score": w}
-                      for m, i, b, w in BUILTIN_EXPERIMENTS[name]],
+        "workloads": [
+            {"model": m, "model-instance": i, "batch-size": b, "weighted_score": w}
+            for m, i, b, w in BUILTIN_EXPERIMENTS[name]
+        ],
         "optimization-goal": "latency",
     }
 
@@ -94,8 +102,15 @@ def _is_builtin(model: str, instance: str) -> bool:
     return any(w.model == model and w.instance == instance for w in BUILTIN_WORKLOADS)
 
 
-def _resolve_trace(model: str, instance: str, batch: int, trace_dir: Path | None,
-                   tree: Path | None, source: str, index: int) -> Trace:
+def _resolve_trace(
+    model: str,
+    instance: str,
+    batch: int,
+    trace_dir: Path | None,
+    tree: Path | None,
+    source: str,
+    index: int,
+) -> Trace:
     if trace_dir is not None:
         return load_trace(trace_path(trace_dir, model, instance, batch))
     if tree is not None and trace_path(tree, model, instance, batch).is_file():
@@ -105,7 +120,10 @@ def _resolve_trace(model: str, instance: str, batch: int, trace_dir: Path | None
         return parse_trace(doc, f"builtin:{model}/{instance}/{batch}")
     raise InputError(
         f"no trace for workload {model}/{instance}/{batch}: not a built-in workload and no "
-        "trace directory given (use --trace-dir)", file=source, field=f"workloads[{index}]")
+        "trace directory given (use --trace-dir)",
+        file=source,
+        field=f"workloads[{index}]",
+    )
 
 
 def _workload_field(spec: Mapping[str, Any], key: str, source: str, index: int) -> Any:
@@ -114,8 +132,13 @@ def _workload_field(spec: Mapping[str, Any], key: str, source: str, index: int) 
     return spec[key]
 
 
-def experiment_from_dict(doc: Any, name: str, source: str, trace_dir: str | Path | None = None,
-                         tree: str | Path | None = None) -> Experiment:
+def experiment_from_dict(
+    doc: Any,
+    name: str,
+    source: str,
+    trace_dir: str | Path | None = None,
+    tree: str | Path | None = None,
+) -> Experiment:
     """Validate an experiment document and resolve its traces."""
     if not isinstance(doc, Mapping):
         raise InputError("an experiment must be a JSON object", file=source)
@@ -125,8 +148,11 @@ def experiment_from_dict(doc: Any, name: str, source: str, trace_dir: str | Path
     if "optimization-goal" in doc:
         goal = doc["optimization-goal"]
         if goal not in GOAL_NAMES:
-            raise InputError(f"unknown goal {goal!r}; choose one of {', '.join(GOAL_NAMES)}",
-                             file=source, field="optimization-goal")
+            raise InputError(
+                f"unknown goal {goal!r}; choose one of {', '.join(GOAL_NAMES)}",
+                file=source,
+                field="optimization-goal",
+            )
     else:
         warnings.warn(f"{source}: no optimization-goal, using latency", stacklevel=2)
         goal = "latency"
@@ -141,22 +167,33 @@ def experiment_from_dict(doc: Any, name: str, source: str, trace_dir: str | Path
         instance = _workload_field(spec, "model-instance", source, i)
         batch = _workload_field(spec, "batch-size", source, i)
         if not isinstance(model, str) or not isinstance(instance, str):
-            raise InputError("model and model-instance must be strings", file=source,
-                             field=f"workloads[{i}]")
+            raise InputError(
+                "model and model-instance must be strings", file=source, field=f"workloads[{i}]"
+            )
         if isinstance(batch, bool) or not isinstance(batch, int) or batch <= 0:
-            raise InputError(f"must be a positive integer, got {batch!r}", file=source,
-                             field=f"workloads[{i}].batch-size")
+            raise InputError(
+                f"must be a positive integer, got {batch!r}",
+                file=source,
+                field=f"workloads[{i}].batch-size",
+            )
         weight = spec.get("weighted_score", 1)
         try:
             weight = int(weight)  # the original truncates with int()
         except (TypeError, ValueError):
-            raise InputError(f"must be an integer, got {spec['weighted_score']!r}", file=source,
-                             field=f"workloads[{i}].weighted_score") from None
+            raise InputError(
+                f"must be an integer, got {spec['weighted_score']!r}",
+                file=source,
+                field=f"workloads[{i}].weighted_score",
+            ) from None
         if weight < 0:
-            raise InputError(f"must not be negative, got {weight}", file=source,
-                             field=f"workloads[{i}].weighted_score")
-        trace = _resolve_trace(model, instance, batch, tdir, Path(tree) if tree else None,
-                               source, i)
+            raise InputError(
+                f"must not be negative, got {weight}",
+                file=source,
+                field=f"workloads[{i}].weighted_score",
+            )
+        trace = _resolve_trace(
+            model, instance, batch, tdir, Path(tree) if tree else None, source, i
+        )
         workloads.append(Workload(model, instance, batch, weight, trace))
     return Experiment(name=name, goal=goal, workloads=tuple(workloads))
 
@@ -170,7 +207,9 @@ def load_experiment(name_or_path: str | Path, trace_dir: str | Path | None = Non
     if not path.is_file():
         raise InputError(
             f"not a built-in experiment ({', '.join(sorted(BUILTIN_EXPERIMENTS))}) "
-            "nor an experiment file", file=text)
+            "nor an experiment file",
+            file=text,
+        )
     # In CASCADE's layout experiments sit in <traces>/experiments/, beside the trace tree.
     tree = path.resolve().parent.parent
     return experiment_from_dict(read_json(path), path.stem, str(path), trace_dir, tree)

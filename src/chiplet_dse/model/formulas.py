@@ -88,8 +88,12 @@ def _conv_padding_zeros(k: Kernel) -> float:
 
 
 def _conv2d(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-    b, ci, h, wd = (k["input.batch-size"], k["input.in-channels"], k["input.img-height"],
-                    k["input.img-width"])
+    b, ci, h, wd = (
+        k["input.batch-size"],
+        k["input.in-channels"],
+        k["input.img-height"],
+        k["input.img-width"],
+    )
     co, ho, wo = k["output.out-channels"], k["output.img-height"], k["output.img-width"]
     (kh, kw), (sh, sw), (ph, pw) = k["kernel"], k["stride"], k["padding"]
     places = int((h + ph * 2 - kh) / sh + 1) * int((wd + pw * 2 - kw) / sw + 1)
@@ -113,12 +117,17 @@ def _conv2d(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
 
 def _norm(factor: int, feature_key: str):
     def build(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-        b, ci, h, wd = (k["input.batch-size"], k["input.in-channels"], k["input.img-height"],
-                        k["input.img-width"])
+        b, ci, h, wd = (
+            k["input.batch-size"],
+            k["input.in-channels"],
+            k["input.img-height"],
+            k["input.img-width"],
+        )
         co, ho, wo = k["output.out-channels"], k["output.img-height"], k["output.img-width"]
         fe = k[feature_key]
         weights, hw = 2 * fe, h * wd
         if batch_cut:
+
             def f(w):
                 bs = b * w
                 return bs * factor * fe * hw, bs * ci * h * wd, weights, bs * co * ho * wo
@@ -136,14 +145,21 @@ def _norm(factor: int, feature_key: str):
 
 
 def _layer_norm(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-    b, beam, seq, dm = (k["input.batch-size"], k["input.beam-size"], k["input.seq-len"],
-                        k["input.hidden-dim"])
+    b, beam, seq, dm = (
+        k["input.batch-size"],
+        k["input.beam-size"],
+        k["input.seq-len"],
+        k["input.hidden-dim"],
+    )
     weights = k["layer.weights"]
 
     def f(w):
         beams, seqs = beam * w, seq * w
-        s = np.where(beams > 0, beams, seqs) if isinstance(w, np.ndarray) else (
-            beams if beams > 0 else seqs)
+        s = (
+            np.where(beams > 0, beams, seqs)
+            if isinstance(w, np.ndarray)
+            else (beams if beams > 0 else seqs)
+        )
         io = b * s * dm
         return 11 * s * dm, io, weights, io
 
@@ -154,13 +170,16 @@ def _elementwise(factor: int):
     def build(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
         e = k["input.elements"]
         if factor == 1:
+
             def f(w):
                 es = e * w
                 return es, es, 0, es
         else:
+
             def f(w):
                 es = e * w
                 return factor * es, es, 0, es
+
         return f, DATA
 
     return build
@@ -168,8 +187,12 @@ def _elementwise(factor: int):
 
 def _pool(average: bool):
     def build(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-        b, ci, h, wd = (k["input.batch-size"], k["input.in-channels"], k["input.img-height"],
-                        k["input.img-width"])
+        b, ci, h, wd = (
+            k["input.batch-size"],
+            k["input.in-channels"],
+            k["input.img-height"],
+            k["input.img-width"],
+        )
         ho, wo = k["output.img-height"], k["output.img-width"]
         if batch_cut:
             chw, cwh = ci * h * wd, ci * wo * ho
@@ -192,8 +215,12 @@ def _pool(average: bool):
 
 
 def _embedding(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-    b, t, lookups, e = (k["input.batch-size"], k["input.num-tables"], k["input.num-lookups"],
-                        k["layer.embedding-dim"])
+    b, t, lookups, e = (
+        k["input.batch-size"],
+        k["input.num-tables"],
+        k["input.num-lookups"],
+        k["layer.embedding-dim"],
+    )
 
     def f(w):
         bt = b * w * t if batch_cut else b * (t * w)
@@ -204,12 +231,17 @@ def _embedding(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
 
 
 def _interaction(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-    b, dense, t, e = (k["input.batch-size"], k["input.dense-features"], k["input.num-tables"],
-                      k["input.embedding-dim"])
+    b, dense, t, e = (
+        k["input.batch-size"],
+        k["input.dense-features"],
+        k["input.num-tables"],
+        k["input.embedding-dim"],
+    )
     q = k["output.flat-diag-lower-dense"]
     flops = 2 * (t + 1) * e * (t + 1)
     width = t * e + dense
     if batch_cut:
+
         def f(w):
             bs = b * w
             return flops * 1, bs * width, 0, bs * q
@@ -225,8 +257,13 @@ def _interaction(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str
 
 
 def _attention(k: Kernel, batch_cut: bool) -> tuple[Callable[..., Counts], str]:
-    b, beam, seq, dm, kv = (k["input.batch-size"], k["input.beam-size"], k["input.seq-len"],
-                            k["input.hidden-dim"], k["input.kv_cache"])
+    b, beam, seq, dm, kv = (
+        k["input.batch-size"],
+        k["input.beam-size"],
+        k["input.seq-len"],
+        k["input.hidden-dim"],
+        k["input.kv_cache"],
+    )
     heads, out_dim = k["layer.num-heads"], k["layer.output-dim"]
     s, s2 = (beam, kv) if kv > 0 else (seq, seq)
     # Integer prefixes of the original's products (exact there, so exact here).
@@ -284,8 +321,10 @@ def _uncached_accesses(nodes: int, coeffs: tuple[float, ...], hot: int) -> Any:
 def _count_below(nodes: int, prev: np.ndarray, hot: np.ndarray) -> np.ndarray:
     """How many of ``prev`` evenly spaced node ids in [1, nodes] are below ``hot`` (step 6)."""
     p_arr, h_arr = np.broadcast_arrays(prev, hot)
-    counts = [_count_cached(nodes, int(p), int(h))
-              for p, h in zip(p_arr.reshape(-1).tolist(), h_arr.reshape(-1).tolist(), strict=True)]
+    counts = [
+        _count_cached(nodes, int(p), int(h))
+        for p, h in zip(p_arr.reshape(-1).tolist(), h_arr.reshape(-1).tolist(), strict=True)
+    ]
     return np.array(counts, dtype=float).reshape(p_arr.shape)
 
 

@@ -63,9 +63,19 @@ def slsqp_run(x0: Sequence[float], maxiter: int = 100, ftol: float = 1e-6) -> Ru
     m, meq, la = 1, 1, 1
     n1 = n + 1
     mineq = m - meq + n1 + n1
-    len_w = ((3 * n1 + m) * (n1 + 1) + (n1 - meq + 1) * (mineq + 2) + 2 * mineq
-             + (n1 + mineq) * (n1 - meq) + 2 * meq + n1 + ((n + 1) * n) // 2 + 2 * m + 3 * n
-             + 3 * n1 + 1)
+    len_w = (
+        (3 * n1 + m) * (n1 + 1)
+        + (n1 - meq + 1) * (mineq + 2)
+        + 2 * mineq
+        + (n1 + mineq) * (n1 - meq)
+        + 2 * meq
+        + n1
+        + ((n + 1) * n) // 2
+        + 2 * m
+        + 3 * n
+        + 3 * n1
+        + 1
+    )
     w = np.zeros(len_w)
     jw = np.zeros(mineq)  # float, as SciPy passes it (f2py copies it to int every call)
     xl, xu = np.zeros(n), np.ones(n)
@@ -100,8 +110,9 @@ def slsqp_run(x0: Sequence[float], maxiter: int = 100, ftol: float = 1e-6) -> Ru
     g[:n] = grad
     constraint()
     while True:
-        _fortran_slsqp(m, meq, x, xl, xu, fx, c, g, normals, acc, majiter, mode, w, jw,
-                       *fstate, *istate)
+        _fortran_slsqp(
+            m, meq, x, xl, xu, fx, c, g, normals, acc, majiter, mode, w, jw, *fstate, *istate
+        )
         if mode == 1:
             xc, xc_list = clipped()
             if xc_list != sf_list:  # ScalarFunction re-evaluates only at a new point
@@ -124,8 +135,9 @@ def slsqp_run(x0: Sequence[float], maxiter: int = 100, ftol: float = 1e-6) -> Ru
             return x
 
 
-def minimize_many(starts: Sequence[Sequence[float]],
-                  evaluate: Callable[[np.ndarray], Sequence[float]]) -> list[np.ndarray]:
+def minimize_many(
+    starts: Sequence[Sequence[float]], evaluate: Callable[[np.ndarray], Sequence[float]]
+) -> list[np.ndarray]:
     """Run SLSQP from every start in lockstep; ``evaluate`` scores a (P, n) batch of points.
 
     Returns the final iterate of each run, unclipped, as ``minimize(...).x`` would.
@@ -141,7 +153,7 @@ def minimize_many(starts: Sequence[Sequence[float]],
         for i in order:
             k = len(pending[i])
             try:
-                pending[i] = runs[i].send(values[at:at + k])
+                pending[i] = runs[i].send(values[at : at + k])
             except StopIteration as done:
                 results[i] = done.value
                 del pending[i]

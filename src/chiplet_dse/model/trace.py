@@ -21,8 +21,12 @@ from chiplet_dse.errors import InputError
 #: Kernels whose outputs stay on chip for the next kernel (spec §5).
 FUSABLE: frozenset[str] = frozenset({"ReLU", "GeLU", "BatchNorm", "LayerNorm", "GroupNorm"})
 
-_IMAGE_IN = (("input", "batch-size"), ("input", "in-channels"), ("input", "img-height"),
-             ("input", "img-width"))
+_IMAGE_IN = (
+    ("input", "batch-size"),
+    ("input", "in-channels"),
+    ("input", "img-height"),
+    ("input", "img-width"),
+)
 _IMAGE_OUT = (("output", "out-channels"), ("output", "img-height"), ("output", "img-width"))
 _ELEMENTS = (("input", "elements"),)
 
@@ -40,16 +44,35 @@ KERNEL_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
     "GeLU": _ELEMENTS,
     "SiLU": _ELEMENTS,
     "Softmax": _ELEMENTS,
-    "EmbeddingTable": (("input", "batch-size"), ("input", "num-tables"),
-                       ("input", "num-lookups"), ("layer", "embedding-dim")),
-    "InteractionArch": (("input", "batch-size"), ("input", "dense-features"),
-                        ("input", "num-tables"), ("input", "embedding-dim"),
-                        ("output", "flat-diag-lower-dense")),
-    "Attention": (("input", "batch-size"), ("input", "beam-size"), ("input", "seq-len"),
-                  ("input", "hidden-dim"), ("input", "kv_cache"), ("layer", "num-heads"),
-                  ("layer", "output-dim")),
-    "LayerNorm": (("input", "batch-size"), ("input", "beam-size"), ("input", "seq-len"),
-                  ("input", "hidden-dim"), ("layer", "weights")),
+    "EmbeddingTable": (
+        ("input", "batch-size"),
+        ("input", "num-tables"),
+        ("input", "num-lookups"),
+        ("layer", "embedding-dim"),
+    ),
+    "InteractionArch": (
+        ("input", "batch-size"),
+        ("input", "dense-features"),
+        ("input", "num-tables"),
+        ("input", "embedding-dim"),
+        ("output", "flat-diag-lower-dense"),
+    ),
+    "Attention": (
+        ("input", "batch-size"),
+        ("input", "beam-size"),
+        ("input", "seq-len"),
+        ("input", "hidden-dim"),
+        ("input", "kv_cache"),
+        ("layer", "num-heads"),
+        ("layer", "output-dim"),
+    ),
+    "LayerNorm": (
+        ("input", "batch-size"),
+        ("input", "beam-size"),
+        ("input", "seq-len"),
+        ("input", "hidden-dim"),
+        ("layer", "weights"),
+    ),
     "GCNConv": (("input", "num-nodes"), ("input", "num-edges"), ("output", "embedding-dim")),
 }
 KERNEL_TYPES: frozenset[str] = frozenset(KERNEL_FIELDS)
@@ -101,21 +124,33 @@ def fuse(kernels: Sequence[Kernel]) -> tuple[tuple[int, ...], ...]:
 
 def _number(value: Any, source: str, index: int, name: str) -> int | float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise InputError(f"must be a number, got {value!r}", file=source, kernel_index=index,
-                         field=name)
+        raise InputError(
+            f"must be a number, got {value!r}", file=source, kernel_index=index, field=name
+        )
     if not math.isfinite(value) or value < 0:
-        raise InputError(f"must be a finite non-negative number, got {value!r}", file=source,
-                         kernel_index=index, field=name)
+        raise InputError(
+            f"must be a finite non-negative number, got {value!r}",
+            file=source,
+            kernel_index=index,
+            field=name,
+        )
     return value
 
 
 def _pair(value: Any, source: str, index: int, name: str) -> tuple[int, int]:
     # A scalar means the same value for both dimensions (spec §3.2).
     items = [value, value] if isinstance(value, int) and not isinstance(value, bool) else value
-    if (not isinstance(items, list | tuple) or len(items) != 2
-            or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in items)):
-        raise InputError(f"must be a non-negative integer or a list of two, got {value!r}",
-                         file=source, kernel_index=index, field=name)
+    if (
+        not isinstance(items, list | tuple)
+        or len(items) != 2
+        or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in items)
+    ):
+        raise InputError(
+            f"must be a non-negative integer or a list of two, got {value!r}",
+            file=source,
+            kernel_index=index,
+            field=name,
+        )
     return int(items[0]), int(items[1])
 
 
@@ -124,13 +159,26 @@ def _curve_fit(record: Mapping[str, Any], source: str, index: int) -> tuple[floa
     try:
         coeffs = record["input"]["curve-fit-vals"]["1"][0]
     except (KeyError, IndexError, TypeError):
-        raise InputError('missing or not of the form {"1": [[a, b, c, d, e]]}', file=source,
-                         kernel_index=index, field=name) from None
-    if (not isinstance(coeffs, list) or len(coeffs) != 5
-            or any(isinstance(c, bool) or not isinstance(c, int | float) or not math.isfinite(c)
-                   for c in coeffs)):
-        raise InputError(f"must hold five finite numbers, got {coeffs!r}", file=source,
-                         kernel_index=index, field=name)
+        raise InputError(
+            'missing or not of the form {"1": [[a, b, c, d, e]]}',
+            file=source,
+            kernel_index=index,
+            field=name,
+        ) from None
+    if (
+        not isinstance(coeffs, list)
+        or len(coeffs) != 5
+        or any(
+            isinstance(c, bool) or not isinstance(c, int | float) or not math.isfinite(c)
+            for c in coeffs
+        )
+    ):
+        raise InputError(
+            f"must hold five finite numbers, got {coeffs!r}",
+            file=source,
+            kernel_index=index,
+            field=name,
+        )
     return tuple(float(c) for c in coeffs)
 
 
@@ -142,12 +190,17 @@ def parse_kernel(record: Any, index: int, source: str) -> Kernel:
     if kind is None:
         raise InputError("missing", file=source, kernel_index=index, field="kernel")
     if kind not in KERNEL_FIELDS:
-        raise InputError(f"unknown kernel type {kind!r}; known: {sorted(KERNEL_TYPES)}",
-                         file=source, kernel_index=index, field="kernel")
+        raise InputError(
+            f"unknown kernel type {kind!r}; known: {sorted(KERNEL_TYPES)}",
+            file=source,
+            kernel_index=index,
+            field="kernel",
+        )
     for section in ("input", "output", "layer"):
         if not isinstance(record.get(section, {} if section == "layer" else None), Mapping):
-            raise InputError("missing or not an object", file=source, kernel_index=index,
-                             field=section)
+            raise InputError(
+                "missing or not an object", file=source, kernel_index=index, field=section
+            )
     values: dict[str, Any] = {}
     for section, key in KERNEL_FIELDS[kind]:
         part = record.get(section, {})
@@ -164,16 +217,22 @@ def parse_kernel(record: Any, index: int, source: str) -> Kernel:
                 raise InputError("missing", file=source, kernel_index=index, field=f"layer.{key}")
             values[key] = _pair(layer[key], source, index, f"layer.{key}")
         if 0 in values["stride"]:
-            raise InputError("stride must be positive", file=source, kernel_index=index,
-                             field="layer.stride")
+            raise InputError(
+                "stride must be positive", file=source, kernel_index=index, field="layer.stride"
+            )
     if kind == "GCNConv":
         values["curve_fit"] = _curve_fit(record, source, index)
         if not isinstance(values["input.num-nodes"], int) or values["input.num-nodes"] < 2:
-            raise InputError("must be an integer of at least 2", file=source,
-                             kernel_index=index, field="input.num-nodes")
+            raise InputError(
+                "must be an integer of at least 2",
+                file=source,
+                kernel_index=index,
+                field="input.num-nodes",
+            )
         if values["output.embedding-dim"] == 0:
-            raise InputError("must be positive", file=source, kernel_index=index,
-                             field="output.embedding-dim")
+            raise InputError(
+                "must be positive", file=source, kernel_index=index, field="output.embedding-dim"
+            )
     return Kernel(index=index, type=kind, fields=values, uncached="uncached" in record["input"])
 
 
@@ -181,8 +240,9 @@ def parse_trace(document: Any, source: str) -> Trace:
     """Validate a trace document (``{"workload_trace": [...], ...}``) or a bare kernel list."""
     records = document.get("workload_trace") if isinstance(document, Mapping) else document
     if not isinstance(records, list):
-        raise InputError("expected an object with a 'workload_trace' list", file=source,
-                         field="workload_trace")
+        raise InputError(
+            "expected an object with a 'workload_trace' list", file=source, field="workload_trace"
+        )
     if not records:
         raise InputError("the trace has no kernels", file=source, field="workload_trace")
     kernels = tuple(parse_kernel(r, i, source) for i, r in enumerate(records))

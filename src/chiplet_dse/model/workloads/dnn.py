@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from chiplet_dse.model.workloads import (
+from chiplet_dse.model.workloads._records import (
     Record,
     conv2d_record,
     conv_output_size,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chiplet_dse.model.workloads import Record, elementwise_record, linear_record
+from chiplet_dse.model.workloads._records import Record, elementwise_record, linear_record
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ LayerNorm. The traces model a single block; the model is not told about the 28 l
 
 from __future__ import annotations
 
-from chiplet_dse.model.workloads import (
+from chiplet_dse.model.workloads._records import (
     Record,
     attention_record,
     elementwise_record,

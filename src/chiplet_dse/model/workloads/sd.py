@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chiplet_dse.errors import InputError
-from chiplet_dse.model.workloads import (
+from chiplet_dse.model.workloads._records import (
     Record,
     attention_record,
     conv2d_record,
