@@ -179,6 +179,12 @@ class Chiplet:
         return t, t * (self.pc * f(c / t) + self.pm * f(m / t) + self.pb)
 
 
+def _scale(part, key, frac):
+    # The original scales output-side copies too; the formulas never read most of them.
+    if key in part:
+        part[key] *= frac
+
+
 def shard(kernel, cut, frac):
     k = copy.deepcopy(kernel)
     t, i, o, ly = k["kernel"], k["input"], k["output"], k.setdefault("layer", {})
@@ -190,20 +196,20 @@ def shard(kernel, cut, frac):
             ly[key] *= frac
         strategy = "weights"
     elif t == "EmbeddingTable" and cut == "weights":
-        i["num-tables"] *= frac
-        o["num-tables"] *= frac
+        _scale(i, "num-tables", frac)
+        _scale(o, "num-tables", frac)
     elif t == "InteractionArch":
         if cut == "weights":
             i["sharding_dim"] = frac
             strategy = "weights"
         else:
-            i["batch-size"] *= frac
-            o["batch-size"] *= frac
+            _scale(i, "batch-size", frac)
+            _scale(o, "batch-size", frac)
             i["sharding_dim"] = 1
     elif t in ("BatchNorm", "GroupNorm", "MaxPool2d", "AdaptiveAvgPool2d") and cut == "weights":
-        i["in-channels"] *= frac
+        _scale(i, "in-channels", frac)
         if "out-channels" in o:
-            o["out-channels"] *= frac
+            _scale(o, "out-channels", frac)
     elif cut == "batch" and t in (
         "Conv2d",
         "Linear",
@@ -213,24 +219,24 @@ def shard(kernel, cut, frac):
         "MaxPool2d",
         "AdaptiveAvgPool2d",
     ):
-        i["batch-size"] *= frac
-        o["batch-size"] *= frac
+        _scale(i, "batch-size", frac)
+        _scale(o, "batch-size", frac)
     if t == "Attention":
-        ly["num-heads"] *= frac
-        ly["output-dim"] *= frac
+        _scale(ly, "num-heads", frac)
+        _scale(ly, "output-dim", frac)
         strategy = "weights"
     if t == "LayerNorm":
         for part in (i, o):
-            part["seq-len"] *= frac
-            part["beam-size"] *= frac
+            _scale(part, "seq-len", frac)
+            _scale(part, "beam-size", frac)
     if t == "GCNConv":
-        i["num-edges"] *= frac
-        o["num-edges"] *= frac
+        _scale(i, "num-edges", frac)
+        _scale(o, "num-edges", frac)
         ly["sharding_dim"] = frac
         i["uncached"] = True
     if t in ("Add", "ReLU", "GeLU", "SiLU", "Softmax"):
-        i["elements"] *= frac
-        o["elements"] *= frac
+        _scale(i, "elements", frac)
+        _scale(o, "elements", frac)
     return k, strategy
 
 
