@@ -35,8 +35,11 @@ def _library(path: str | None) -> ChipletLibrary:
 
 
 def _emit(text: str, output: str | None) -> None:
-    if output:
-        Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    if output is not None:
+        try:
+            Path(output).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write the output: {exc.strerror}", file=output) from None
     else:
         sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
@@ -71,6 +74,9 @@ def cmd_workloads(args: argparse.Namespace) -> int:
 
 
 # -- evaluate ----------------------------------------------------------------------------------
+_EXTRA = "\0extra"
+
+
 def read_designs(path: str) -> tuple[list[str], list[dict[str, str]], list[Design]]:
     """Read a designs CSV (header with gpu,attention,sparse,convolution), validating every row."""
     p = Path(path)
@@ -80,7 +86,7 @@ def read_designs(path: str) -> tuple[list[str], list[dict[str, str]], list[Desig
         text = p.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", file=path) from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(text.splitlines(), restkey=_EXTRA)
     header = [h.strip() for h in (reader.fieldnames or [])]
     lower = {h.lower(): h for h in header}
     missing = [c for c in fmt.DESIGN_COLUMNS if c not in lower]
@@ -91,8 +97,11 @@ def read_designs(path: str) -> tuple[list[str], list[dict[str, str]], list[Desig
             file=path,
         )
     rows, designs = [], []
-    for line, raw in enumerate(reader, start=2):
-        row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for raw in reader:
+        line = reader.line_num
+        if _EXTRA in raw:
+            raise InputError(f"line {line}: more cells than the header has columns", file=path)
+        row = {k.strip(): (v or "").strip() for k, v in raw.items()}
         try:
             counts = [int(row[lower[c]]) for c in fmt.DESIGN_COLUMNS]
             designs.append(Design(*counts))
@@ -111,13 +120,13 @@ def read_designs(path: str) -> tuple[list[str], list[dict[str, str]], list[Desig
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    if args.breakdown and not args.design:
+    if args.breakdown and args.design is None:
         raise InputError("--breakdown needs a single --design")
     if args.workers is not None and args.workers < 1:
         raise InputError(f"--workers must be at least 1, got {args.workers}")
     library = _library(args.library)
-    designs_input = read_designs(args.designs) if args.designs else None
-    design = Design.parse(args.design) if args.design else None
+    designs_input = read_designs(args.designs) if args.designs is not None else None
+    design = Design.parse(args.design) if args.design is not None else None
     experiment = load_experiment(args.experiment, args.trace_dir)
     goal = args.goal or experiment.goal
     if design is not None:

@@ -170,7 +170,7 @@ def _optimise_block(
 
 
 def _check(experiment: Experiment, goal: str | None) -> str:
-    goal = goal or experiment.goal
+    goal = experiment.goal if goal is None else goal
     if goal not in GOALS:
         raise InputError(
             f"unknown goal {goal!r}; choose one of {', '.join(GOALS)}", field="optimization-goal"

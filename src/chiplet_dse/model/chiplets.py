@@ -95,7 +95,11 @@ class SystemParams:
 
 @dataclass(frozen=True)
 class ChipletLibrary:
-    """The four chiplet types plus the system parameters; ``name`` is ``CASCADE`` or ``CUSTOM``."""
+    """The four chiplet types plus the system parameters.
+
+    ``name`` is the spec's model type: ``CASCADE`` for the defaults (however they were given),
+    ``CUSTOM`` for anything else. A ``name`` key in a library file is accepted and ignored.
+    """
 
     types: Mapping[str, ChipletType]
     system: SystemParams = field(default_factory=SystemParams)
@@ -175,6 +179,8 @@ _SYSTEM_KEYS = {f.name for f in fields(SystemParams)}
 
 
 def _number(value: Any, where: str, source: str, *, positive: bool = True) -> Number:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 2**63:
+        raise InputError("is too large", file=source, field=where)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InputError(f"must be a finite number, got {value!r}", file=source, field=where)
     if positive and value <= 0:
@@ -283,6 +289,10 @@ def library_from_dict(data: Any, source: str = "<library>") -> ChipletLibrary:
         }
         if "memory_channels" in changes and not isinstance(changes["memory_channels"], int):
             raise InputError("must be an integer", file=source, field="system.memory_channels")
+        if changes.get("fusion_leak", 0) > 1:
+            raise InputError(
+                "is a fraction and must be at most 1", file=source, field="system.fusion_leak"
+            )
         system = replace(system, **changes)
     types = dict(DEFAULT_LIBRARY.types)
     chiplets = data.get("chiplets", {})
@@ -296,10 +306,12 @@ def library_from_dict(data: Any, source: str = "<library>") -> ChipletLibrary:
                 field=f"chiplets.{name}",
             )
         types[name] = _override_type(types[name], spec, f"chiplets.{name}", source)
-    library = ChipletLibrary(types=types, system=system, name=str(data.get("name", "CUSTOM")))
+    library = ChipletLibrary(types=types, system=system, name="CUSTOM")
     if library.to_dict()["chiplets"] == DEFAULT_LIBRARY.to_dict()["chiplets"] and (
         library.system == DEFAULT_LIBRARY.system
     ):
+        # A file that restates CASCADE's values is CASCADE: the spec's model names the
+        # parameters, not where they came from.
         return replace(library, name="CASCADE")
     return library
 
@@ -316,6 +328,6 @@ def load_library(path: str | Path) -> ChipletLibrary:
             data = tomllib.loads(raw.decode("utf-8"))
         else:
             data = json.loads(raw)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # TOML/JSON/UTF-8 decode errors are ValueErrors
         raise InputError(f"malformed library file: {exc}", file=source) from None
     return library_from_dict(data, source)

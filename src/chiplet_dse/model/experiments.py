@@ -178,8 +178,10 @@ def experiment_from_dict(
             )
         weight = spec.get("weighted_score", 1)
         try:
+            if isinstance(weight, bool):
+                raise TypeError
             weight = int(weight)  # the original truncates with int()
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise InputError(
                 f"must be an integer, got {spec['weighted_score']!r}",
                 file=source,

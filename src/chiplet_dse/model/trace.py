@@ -127,6 +127,8 @@ def _number(value: Any, source: str, index: int, name: str) -> int | float:
         raise InputError(
             f"must be a number, got {value!r}", file=source, kernel_index=index, field=name
         )
+    if isinstance(value, int) and abs(value) >= 2**63:
+        raise InputError("is too large", file=source, kernel_index=index, field=name)
     if not math.isfinite(value) or value < 0:
         raise InputError(
             f"must be a finite non-negative number, got {value!r}",
@@ -189,7 +191,7 @@ def parse_kernel(record: Any, index: int, source: str) -> Kernel:
     kind = record.get("kernel")
     if kind is None:
         raise InputError("missing", file=source, kernel_index=index, field="kernel")
-    if kind not in KERNEL_FIELDS:
+    if not isinstance(kind, str) or kind not in KERNEL_FIELDS:
         raise InputError(
             f"unknown kernel type {kind!r}; known: {sorted(KERNEL_TYPES)}",
             file=source,
@@ -259,10 +261,12 @@ def read_json(path: str | Path) -> Any:
         raise InputError("file not found", file=str(path))
     try:
         return json.loads(p.read_bytes())
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON: {exc}", file=str(path)) from None
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file", file=str(path)) from None
+    except ValueError as exc:  # JSONDecodeError, or an integer beyond Python's digit limit
+        raise InputError(f"malformed JSON: {exc}", file=str(path)) from None
+    except RecursionError:
+        raise InputError("malformed JSON: nested too deeply", file=str(path)) from None
 
 
 def load_trace(path: str | Path) -> Trace:
