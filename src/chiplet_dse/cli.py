@@ -209,6 +209,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of stdout")
     p.add_argument("--workers", type=int, metavar="N", help="processes (default: all cores)")
     p.set_defaults(handler=cmd_evaluate)
+
+    from chiplet_dse.server.cli import add_commands
+
+    add_commands(sub)
     return parser
 
 

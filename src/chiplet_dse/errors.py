@@ -57,3 +57,11 @@ class InputError(ChipletDSEError):
             kernel_index=self.kernel_index if self.kernel_index is not None else kernel_index,
             field=self.field if self.field is not None else field,
         )
+
+
+class NotFoundError(ChipletDSEError):
+    """A run, design, study or file that does not exist."""
+
+
+class ConflictError(ChipletDSEError):
+    """A request that the current state forbids (e.g. resuming a completed run)."""
