@@ -33,24 +33,33 @@ def secret_key(home: Path) -> str:
     return path.read_text().strip()
 
 
+def _sqlite(path: Path) -> dict[str, Any]:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": path,
+        "OPTIONS": {
+            # Readers never block the writer and a writer waits instead of failing.
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+        },
+        "TEST": {"NAME": str(path.with_name(f"test-{path.name}"))},
+    }
+
+
 def database_from_env(home: Path) -> dict[str, Any]:
-    """PostgreSQL from ``DATABASE_URL``, else SQLite in WAL mode with a busy timeout."""
+    """``DATABASE_URL`` (``postgres://…`` or ``sqlite:////absolute/path``), else SQLite in the
+    data directory; SQLite runs in WAL mode with a busy timeout."""
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
-        return {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": home / "db.sqlite3",
-            "OPTIONS": {
-                # Readers never block the writer and a writer waits instead of failing.
-                "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL",
-                "timeout": 30,
-                "transaction_mode": "IMMEDIATE",
-            },
-            "TEST": {"NAME": str(home / "test-db.sqlite3")},
-        }
+        return _sqlite(home / "db.sqlite3")
     parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        return _sqlite(Path("/" + unquote(parsed.path).lstrip("/")))
     if parsed.scheme not in {"postgres", "postgresql", "pgsql"}:
-        raise ImproperlyConfigured(f"DATABASE_URL must be a postgres:// URL, got {parsed.scheme}")
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must be a postgres:// or sqlite:/// URL, got {parsed.scheme}://"
+        )
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parsed.path.lstrip("/")) or "postgres",
