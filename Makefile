@@ -13,17 +13,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Evaluate a built-in experiment and print the result (the server arrives in step 2).
+## Web server and one worker on http://127.0.0.1:8000 (SQLite in ./chiplet-server).
 run: $(STAMP)
-	$(BIN)/chiplet-dse evaluate --experiment resnet50-test --design 3,3,3,3 --breakdown
+	$(BIN)/chiplet-dse serve --host 127.0.0.1 --port 8000
 
-## The whole test suite (CI runs exactly this).
+## The whole test suite (CI runs exactly this): on SQLite, then the server tests again on
+## PostgreSQL when one answers at PG_URL.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== server tests on PostgreSQL ($(PG_URL))"; \
+		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest tests/server; \
+	else \
+		echo "== PostgreSQL not reachable at $(PG_URL): PostgreSQL pass skipped"; \
+	fi
 
 ## Measure the model; rewrites docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py --output docs/performance.md
+	$(BIN)/python benchmarks/bench_server.py --output docs/performance.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
