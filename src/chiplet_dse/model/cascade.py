@@ -259,15 +259,23 @@ def evaluate_many(
             if progress:
                 progress(len(results), len(designs))
         return results
-    # fork is cheapest, but only safe when this process has no other threads.
-    method = "fork" if threading.active_count() == 1 else "spawn"
-    ctx = mp.get_context(method)
+    ctx = _context()
     with ctx.Pool(workers, initializer=_init_worker, initargs=(experiment, library, goal)) as pool:
         for evaluation in pool.imap(_evaluate_in_worker, designs, chunksize=1):
             results.append(evaluation)
             if progress:
                 progress(len(results), len(designs))
     return results
+
+
+def _context() -> mp.context.BaseContext:
+    """fork is cheapest but only safe in a single-threaded process (a server or worker has
+    threads); a fork server forks workers from a clean process that has the model imported."""
+    if threading.active_count() == 1:
+        return mp.get_context("fork")
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["chiplet_dse.model"])
+    return ctx
 
 
 def design_label(design: Design) -> dict[str, int]:
