@@ -37,8 +37,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_tasks",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
     "chiplet_dse.server.runs",
     "chiplet_dse.server.analytics",
+    "chiplet_dse.server.exports",
+    "chiplet_dse.server.api",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +80,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
 MEDIA_URL = "media/"
 
 # A running run writes a heartbeat this often; a run whose heartbeat is older than the stale
@@ -85,6 +91,41 @@ CHIPLET_DSE_STALE_SECONDS = float(os.environ.get("CHIPLET_DSE_STALE_SECONDS", "6
 CHIPLET_DSE_MAX_ATTEMPTS = int(os.environ.get("CHIPLET_DSE_MAX_ATTEMPTS", "3"))
 # Processes that evaluate designs for one run (0 = all cores).
 CHIPLET_DSE_EVAL_WORKERS = int(os.environ.get("CHIPLET_DSE_EVAL_WORKERS", "0"))
+
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["chiplet_dse.server.api.permissions.TokenForChanges"],
+    "UNAUTHENTICATED_USER": None,
+    "EXCEPTION_HANDLER": "chiplet_dse.server.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Chiplet DSE API",
+    "DESCRIPTION": "Optimisation runs of heterogeneous chiplet systems: store, search, compare, "
+    "analyse and export (zip) every run and design.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+#: When set, every request that changes anything needs ``Authorization: Bearer <token>``.
+CHIPLET_DSE_API_TOKEN = os.environ.get("CHIPLET_DSE_API_TOKEN", "")
+#: Export zips older than this many days are deleted by the workers (unset: never).
+CHIPLET_DSE_EXPORT_MAX_AGE_DAYS = (
+    float(os.environ["CHIPLET_DSE_EXPORT_MAX_AGE_DAYS"])
+    if os.environ.get("CHIPLET_DSE_EXPORT_MAX_AGE_DAYS")
+    else None
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 2**20
 
 LOGGING = {
     "version": 1,

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ExportsConfig(AppConfig):
+    name = "chiplet_dse.server.exports"
+    label = "exports"
+    verbose_name = "Zip exports"
