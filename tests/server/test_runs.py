@@ -200,3 +200,18 @@ def test_bad_requests_create_nothing(make_run, overrides, field):
         assert info.value.field == field
     assert not OptimizationRun.objects.exists()
     assert not DesignPoint.objects.exists()
+
+
+def test_a_worker_that_lost_its_run_stops_writing(make_run, on_generation):
+    """If a run was handed to another attempt (its worker presumed dead), the old worker's
+    next generation is refused and it does not finish the run."""
+
+    def taken_over(run_id):
+        OptimizationRun.objects.filter(run_id=run_id).update(attempts=2)
+
+    on_generation(1, taken_over)
+    run = make_run(enqueue=False)
+    assert execute(run.run_id) == "lost"
+    run.refresh_from_db()
+    assert run.status == RunStatus.RUNNING and run.attempts == 2  # still the new owner's
+    assert {r[6] for r in designs_of(run)} == {1}

@@ -24,7 +24,7 @@ from chiplet_dse.errors import ChipletDSEError
 from chiplet_dse.optimize import ModelEvaluator, Search
 from chiplet_dse.server.runs.models import Control, DesignPoint, OptimizationRun, RunStatus
 from chiplet_dse.server.runs.specs import spec_from_config
-from chiplet_dse.server.runs.store import NewDesign, add_designs
+from chiplet_dse.server.runs.store import NewDesign, RunLostError, add_designs
 
 log = logging.getLogger(__name__)
 
@@ -42,22 +42,23 @@ def claim(run_id: str) -> OptimizationRun | None:
     """Atomically move a queued run to running; None if someone else has it (or it is gone)."""
     now = timezone.now()
     claimed = OptimizationRun.objects.filter(run_id=run_id, status=RunStatus.QUEUED).update(
-        status=RunStatus.RUNNING, worker=worker_name(), heartbeat_at=now, updated_at=now
+        status=RunStatus.RUNNING,
+        attempts=F("attempts") + 1,
+        worker=worker_name(),
+        heartbeat_at=now,
+        updated_at=now,
     )
     if not claimed:
         return None
-    run = OptimizationRun.objects.get(run_id=run_id)
-    run.attempts += 1
-    run.started_at = run.started_at or now
-    run.save(update_fields=["attempts", "started_at"])
-    return run
+    OptimizationRun.objects.filter(run_id=run_id, started_at=None).update(started_at=now)
+    return OptimizationRun.objects.get(run_id=run_id)
 
 
 class Heartbeat:
     """Refreshes ``heartbeat_at`` from a thread while a long generation is being evaluated."""
 
-    def __init__(self, pk: int, interval: float) -> None:
-        self.pk, self.interval = pk, interval
+    def __init__(self, pk: int, attempt: int, interval: float) -> None:
+        self.pk, self.attempt, self.interval = pk, attempt, interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="run-heartbeat", daemon=True)
 
@@ -72,9 +73,9 @@ class Heartbeat:
     def _beat(self) -> None:
         try:
             while not self._stop.wait(self.interval):
-                OptimizationRun.objects.filter(pk=self.pk, status=RunStatus.RUNNING).update(
-                    heartbeat_at=timezone.now()
-                )
+                OptimizationRun.objects.filter(
+                    pk=self.pk, status=RunStatus.RUNNING, attempts=self.attempt
+                ).update(heartbeat_at=timezone.now())
         except Exception:  # a heartbeat must never kill the run; staleness will show it
             log.exception("heartbeat of run %s failed", self.pk)
         finally:
@@ -89,9 +90,12 @@ def execute(run_id: str) -> str:
         return f"skipped ({status.first() or 'deleted'})"
     started = time.monotonic()
     try:
-        with Heartbeat(run.pk, settings.CHIPLET_DSE_HEARTBEAT_SECONDS):
+        with Heartbeat(run.pk, run.attempts, settings.CHIPLET_DSE_HEARTBEAT_SECONDS):
             status = _search(run)
         error = ""
+    except RunLostError as exc:
+        log.warning("run %s was handed to another worker: %s", run_id, exc)
+        return "lost"
     except ChipletDSEError as exc:
         status, error = RunStatus.FAILED, str(exc)
     except Exception as exc:  # stored on the run (and logged) instead of vanishing in a worker
@@ -118,6 +122,7 @@ def _search(run: OptimizationRun) -> str:
         add_designs(
             run,
             designs,
+            attempt=run.attempts,
             current_generation=generation.index,
             evaluations=generation.evaluations,
             checkpoint=search.checkpoint(),
@@ -160,6 +165,9 @@ def _finish(run: OptimizationRun, status: str, error: str, elapsed: float) -> No
         fields["error_message"] = ""
     # Accumulated: a run may be executed in several attempts.
     fields["execution_time_s"] = F("execution_time_s") + elapsed
-    OptimizationRun.objects.filter(pk=run.pk).update(**fields)
+    # Only the attempt that owns the run may end it.
+    if not OptimizationRun.objects.filter(pk=run.pk, attempts=run.attempts).update(**fields):
+        log.warning("run %s: attempt %s no longer owns it; not finishing", run.run_id, run.attempts)
+        return
     log.info("run %s %s after %.1f s", run.run_id, status, elapsed)
     run_finished.send(sender=execute, run_id=run.run_id, status=status)

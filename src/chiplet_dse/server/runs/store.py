@@ -76,18 +76,32 @@ def _check_finite(design: NewDesign, objectives: Iterable[str]) -> None:
             )
 
 
-def add_designs(run: OptimizationRun, designs: Sequence[NewDesign], **run_updates: Any) -> int:
+class RunLostError(Exception):
+    """The run was handed to another attempt (its worker was presumed dead): stop writing."""
+
+
+def add_designs(
+    run: OptimizationRun,
+    designs: Sequence[NewDesign],
+    *,
+    attempt: int | None = None,
+    **run_updates: Any,
+) -> int:
     """Store a batch of designs and re-rank the run, in one transaction.
 
     Compositions already stored for the run are skipped (a composition is stored once per
     run). ``run_updates`` are saved on the run in the same transaction (generation, checkpoint,
-    …). Returns how many designs were added.
+    …). With ``attempt``, the batch is written only if the run is still running in that
+    attempt, so a worker that lost its run cannot write over its successor. Returns how many
+    designs were added.
     """
     objectives = list(run.objectives or _REQUIRED)
     for design in designs:
         _check_finite(design, objectives)
     with transaction.atomic():
         locked = OptimizationRun.objects.select_for_update().get(pk=run.pk)
+        if attempt is not None and (locked.status != "running" or locked.attempts != attempt):
+            raise RunLostError(f"{run.run_id} is now {locked.status}, attempt {locked.attempts}")
         stored = DesignPoint.objects.filter(run=locked)
         seen = {
             tuple(c)
