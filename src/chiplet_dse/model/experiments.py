@@ -206,7 +206,11 @@ def load_experiment(name_or_path: str | Path, trace_dir: str | Path | None = Non
     if text in BUILTIN_EXPERIMENTS:
         return experiment_from_dict(builtin_document(text), text, f"builtin:{text}", trace_dir)
     path = Path(text)
-    if not path.is_file():
+    try:
+        exists = path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL byte
+        exists = False
+    if not exists:
         raise InputError(
             f"not a built-in experiment ({', '.join(sorted(BUILTIN_EXPERIMENTS))}) "
             "nor an experiment file",

@@ -270,13 +270,15 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def _recover_periodically(stop: threading.Event, interval: float) -> None:
     from django.db import connection
 
+    from chiplet_dse.server.exports.services import scheduled_cleanup
     from chiplet_dse.server.runs.services import recover_stale_runs
 
     while not stop.wait(interval):
         try:
             recover_stale_runs()
+            scheduled_cleanup()
         except Exception as exc:  # keep the worker alive; the next round retries
-            print(f"stale-run recovery failed: {exc}", file=sys.stderr)
+            print(f"periodic maintenance failed: {exc}", file=sys.stderr)
         finally:
             connection.close()
 
@@ -323,6 +325,49 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
     verb = "imported into" if created else "already imported as"
     print(f"{path}: {verb} {run.run_id} ({run.total_designs_evaluated} designs, "
           f"Pareto front {run.pareto_front_size})")  # fmt: skip
+    return 0
+
+
+# -- export ------------------------------------------------------------------------------------
+def cmd_export(args: argparse.Namespace) -> int:
+    _setup()
+    from chiplet_dse.server.exports import services as exports
+
+    options = {"compression": args.compression, "level": args.level}
+    if args.compare:
+        if args.run_id:
+            raise InputError("give RUN_ID or --compare A B, not both")
+        a, b = args.compare
+        name = args.study_name or args.base_name or f"{a}_vs_{b}"
+        result = exports.export_comparative_study(a, b, name, **options)
+    elif args.runs:
+        if not args.base_name:
+            raise InputError("--runs needs --base-name")
+        result = exports.export_multiple_runs(args.runs, args.base_name, **options)
+    elif args.run_id:
+        result = exports.export_run(args.run_id, args.base_name, **options)
+    else:
+        raise InputError("give a RUN_ID, --compare A B or --runs A B ...")
+    print(f"{result.path}  ({result.size_bytes:,} bytes)")
+    return 0
+
+
+def cmd_exports(args: argparse.Namespace) -> int:
+    _setup()
+    from chiplet_dse.server.exports import services as exports
+
+    if args.action == "cleanup":
+        if args.max_age_days is None:
+            raise InputError("exports cleanup needs --max-age-days N")
+        deleted = exports.cleanup_exports(args.max_age_days)
+        print(f"deleted {len(deleted)} export(s)" + "".join(f"\n  {d}" for d in deleted))
+        return 0
+    files = exports.list_exports()
+    if args.format == "json":
+        print(fmt.to_json(files))
+    else:
+        rows = [(f["name"], f"{f['size_bytes']:,}", f["modified"]) for f in files]
+        print(fmt.table(("file", "bytes", "modified"), rows, "<><") if rows else "no exports")
     return 0
 
 
@@ -378,6 +423,23 @@ def add_commands(sub: Any) -> None:
     p.add_argument("file", nargs="?", help="default: results/points.csv in the data directory")
     p.add_argument("--name")
     p.set_defaults(handler=cmd_import_csv)
+
+    p = sub.add_parser("export", help="export a run (or a comparison, or several runs) to a zip")
+    p.add_argument("run_id", nargs="?", metavar="RUN_ID")
+    p.add_argument("--compare", nargs=2, metavar=("RUN_A", "RUN_B"), help="comparative study")
+    p.add_argument("--runs", nargs="+", metavar="RUN_ID", help="several runs in one zip")
+    p.add_argument("--base-name", help="file name start (letters, digits, - _ .)")
+    p.add_argument("--study-name", help="with --compare: the study's name")
+    p.add_argument("--compression", default="deflated",
+                   choices=("stored", "deflated", "bzip2", "lzma"))  # fmt: skip
+    p.add_argument("--level", type=int, help="compression level (deflated 0-9, bzip2 1-9)")
+    p.set_defaults(handler=cmd_export)
+
+    p = sub.add_parser("exports", help="list export zips or delete old ones")
+    p.add_argument("action", choices=("list", "cleanup"))
+    p.add_argument("--max-age-days", type=float)
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.set_defaults(handler=cmd_exports)
 
     p = sub.add_parser("migrate", help="create or update the database schema")
     p.set_defaults(handler=lambda args: (_setup(), print("database is up to date"), 0)[2])

@@ -7,7 +7,9 @@ from typing import Any
 from rest_framework import serializers
 
 from chiplet_dse.model.engine import GOALS
+from chiplet_dse.model.experiments import BUILTIN_EXPERIMENTS
 from chiplet_dse.optimize import ALGORITHMS, OBJECTIVES, SCALARS
+from chiplet_dse.server.exports.naming import BASE_NAME_PATTERN
 from chiplet_dse.server.runs.models import Algorithm, DesignPoint, OptimizationRun, RunStatus
 
 MAX_INT = 2**31 - 1
@@ -97,7 +99,10 @@ class RunCreateSerializer(serializers.Serializer):
     """What `chiplet-dse run` takes."""
 
     name = serializers.CharField(max_length=200)
-    experiment = serializers.CharField(max_length=300, help_text="built-in experiment name")
+    experiment = serializers.ChoiceField(
+        choices=sorted(BUILTIN_EXPERIMENTS),
+        help_text="a built-in experiment (`chiplet-dse workloads`)",
+    )
     algorithm = serializers.ChoiceField(choices=list(ALGORITHMS), default="NSGA2")
     population_size = serializers.IntegerField(min_value=2, max_value=10_000, default=50)
     generations = serializers.IntegerField(min_value=1, max_value=10_000, default=20)
@@ -149,12 +154,16 @@ class DesignQuerySerializer(PagingQuerySerializer):
 
 
 class RunQuerySerializer(PagingQuerySerializer):
-    q = serializers.CharField(required=False, max_length=200, help_text="name, description, id")
-    algorithm = serializers.ChoiceField(choices=Algorithm.values, required=False)
-    model = serializers.ChoiceField(choices=["CASCADE", "CUSTOM"], required=False)
-    status = serializers.ChoiceField(choices=RunStatus.values, required=False)
-    trace = serializers.CharField(required=False, max_length=200, help_text="workload/trace text")
-    experiment = serializers.CharField(required=False, max_length=300)
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="name, description, id"
+    )
+    algorithm = serializers.ChoiceField(choices=Algorithm.values, required=False, allow_blank=True)
+    model = serializers.ChoiceField(choices=["CASCADE", "CUSTOM"], required=False, allow_blank=True)
+    status = serializers.ChoiceField(choices=RunStatus.values, required=False, allow_blank=True)
+    trace = serializers.CharField(
+        required=False, allow_blank=True, max_length=200, help_text="workload/trace text"
+    )
+    experiment = serializers.CharField(required=False, allow_blank=True, max_length=300)
     created_after = serializers.DateTimeField(required=False)
     created_before = serializers.DateTimeField(required=False)
 
@@ -182,29 +191,47 @@ class CompareQuerySerializer(serializers.Serializer):
 
 
 # -- exports -------------------------------------------------------------------------------------
+class StrictFloatField(serializers.FloatField):
+    """A number, but not a boolean (JSON ``false`` is not zero days)."""
+
+    def to_internal_value(self, data: Any) -> float:
+        if isinstance(data, bool):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def base_name_field(**kwargs: Any) -> serializers.RegexField:
+    return serializers.RegexField(
+        BASE_NAME_PATTERN,
+        max_length=100,
+        error_messages={"invalid": "letters, digits, '-', '_' and '.' (not first), at most 100"},
+        **kwargs,
+    )
+
+
 class CompressionSerializer(serializers.Serializer):
     compression = serializers.ChoiceField(choices=list(COMPRESSIONS), default="deflated")
     level = serializers.IntegerField(min_value=0, max_value=9, required=False, allow_null=True)
 
 
 class ExportRunSerializer(CompressionSerializer):
-    base_name = serializers.CharField(max_length=200, required=False)
+    base_name = base_name_field(required=False)
 
 
 class ExportStudySerializer(CompressionSerializer):
     run_a_id = serializers.CharField(max_length=48)
     run_b_id = serializers.CharField(max_length=48)
-    study_name = serializers.CharField(max_length=200)
+    study_name = base_name_field()
 
 
 class ExportRunsSerializer(CompressionSerializer):
     run_ids = serializers.ListField(child=serializers.CharField(max_length=48), min_length=1,
                                     max_length=100)  # fmt: skip
-    base_name = serializers.CharField(max_length=200)
+    base_name = base_name_field()
 
 
 class CleanupSerializer(serializers.Serializer):
-    max_age_days = serializers.FloatField(min_value=0, max_value=100_000)
+    max_age_days = StrictFloatField(min_value=0, max_value=100_000)
 
 
 class ExportResponseSerializer(serializers.Serializer):

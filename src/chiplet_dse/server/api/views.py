@@ -8,7 +8,7 @@ from django.conf import settings
 from django.http import FileResponse, HttpRequest, JsonResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers as drf
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -36,6 +36,10 @@ def responses(ok: Any, code: int = 200, *errors: int) -> dict[int, Any]:
 
 def query(serializer: type[drf.Serializer], request: Request) -> dict[str, Any]:
     data = serializer(data=request.query_params)
+    # DRF reads an empty query value as "not given"; the schema says it is invalid, so say so.
+    for name, field in data.fields.items():
+        if request.query_params.get(name) == "" and not getattr(field, "allow_blank", False):
+            raise InputError(f"{name}: may not be empty", field=name)
     data.is_valid(raise_exception=True)
     return data.validated_data
 
@@ -330,7 +334,7 @@ class StudyDetailView(APIView):
 
 
 class MigrateDataView(APIView):
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
         request={"multipart/form-data": {"type": "object",

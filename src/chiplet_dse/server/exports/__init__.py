@@ -1,0 +1,1 @@
+"""Zip exports of runs, comparative studies and groups of runs (see services)."""
