@@ -14,22 +14,18 @@ Uses a throw-away data directory with SQLite (DATABASE_URL is ignored), deleted 
 * API: median and p95 latency of ``GET /api/runs/``, ``/api/runs/<id>/`` and
   ``/api/runs/<id>/plot/`` with 1,000 runs, one of 1,000,000 designs, through Django's test
   ``Client`` (in-process: URL routing, middleware, DRF and JSON rendering, no network and no
-  waitress). Plot requests on the big run are then broken down (SQL, Python, rendering) and
-  profiled.
+  waitress).
 """
 
 from __future__ import annotations
 
 import argparse
-import cProfile
-import io
+import gc
 import json
 import os
 import platform
-import pstats
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -261,74 +257,12 @@ def timed(client: Any, url: str, count: int) -> dict[str, Any]:
             "max": float(ms.max()), "bytes": len(response.content)}  # fmt: skip
 
 
-def plot_breakdown(run_id: str, repeat: int = 5) -> tuple[list[str], str]:
-    """Where a plot request of ``run_id`` spends its time: the SQL alone, ``plot_data``
-    (SQL + Python columns), the whole request; EXPLAIN QUERY PLAN; a profile."""
-    from django.db import connection
-    from django.test import Client
-
-    from chiplet_dse.server.runs import queries
-    from chiplet_dse.server.runs.models import DesignPoint
-    from chiplet_dse.server.runs.services import get_run
-
-    run = get_run(run_id)
-    qs = DesignPoint.objects.filter(run=run)
-    total = run.total_designs_evaluated
-    step = -(-total // 5000)
-    from django.db.models import Q
-
-    qs = qs.filter(Q(pareto_rank=1) | Q(evaluation_order__in=range(0, total, step)))
-    qs = qs.order_by("evaluation_order").values_list(*queries.POINT_FIELDS)
-    sql, params = qs.query.sql_with_params()
-
-    def best(fn: Any) -> float:
-        times = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - start)
-        return min(times) * 1000
-
-    def raw() -> None:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            cursor.fetchall()
-
-    client = Client()
-    url = f"/api/runs/{run_id}/plot/"
-    t_sql = best(raw)
-    t_orm = best(lambda: list(qs))
-    t_data = best(lambda: queries.plot_data(get_run(run_id)))
-    t_request = best(lambda: client.get(url))
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-        plan = [row[-1] for row in cursor.fetchall()]
-    profiler = cProfile.Profile()
-    profiler.enable()
-    for _ in range(repeat):
-        client.get(url)
-    profiler.disable()
-    text = io.StringIO()
-    pstats.Stats(profiler, stream=text).sort_stats("tottime").print_stats(12)
-    lines = [
-        "",
-        f"Where a plot request of the {total:,}-design run spends its time (best of {repeat}):",
-        "",
-        f"- the SQL alone (raw cursor, ~{total // step:,} sampled + front rows): {t_sql:.1f} ms",
-        f"- the same query through the ORM (`values_list`): {t_orm:.1f} ms",
-        f"- `queries.plot_data` (run lookup, query, Python columns and front): {t_data:.1f} ms",
-        f"- the whole request (`Client.get`, DRF, JSON rendering): {t_request:.1f} ms",
-        f"- SQLite query plan: {'; '.join(plan)}",
-    ]
-    return lines, text.getvalue()
-
-
 def bench_api(sizes: Sizes, info: dict[str, Any]) -> list[str]:
     from django.test import Client
 
     client = Client()
     big, mid, small = info["big"], info["mid"], info["small"]
-    endpoints = [
+    endpoints: list[tuple[Any, ...]] = [
         ("`GET /api/runs/` (first page, 50 runs)", "/api/runs/"),
         (f"`GET /api/runs/<id>/`, run of {sizes.big:,}", f"/api/runs/{big}/"),
         (f"`GET /api/runs/<id>/`, run of {sizes.small}", f"/api/runs/{small}/"),
@@ -339,43 +273,39 @@ def bench_api(sizes: Sizes, info: dict[str, Any]) -> list[str]:
     ]  # fmt: skip
     lines = [
         "", "## API latency", "",
-        f"{info['total_runs']:,} runs holding {info['total_designs']:,} designs (one run of",
-        f"{sizes.big:,}, one of {min(sizes.export_runs):,}, the others {sizes.small} each), SQLite.",
-        "Requests through Django's test `Client`, in-process: URL routing, middleware, DRF",
-        "and JSON rendering are included, the network and waitress are not. "
-        f"{sizes.requests} timed requests per row after 3 warm-up requests; plot requests use",
-        "the default `max_points=5000`.",
+        f"{info['total_runs']:,} runs holding {info['total_designs']:,} designs (one run of "
+        f"{sizes.big:,}, one of {min(sizes.export_runs):,},",
+        f"the others {sizes.small} each), SQLite. Requests through Django's test `Client`, "
+        "in-process: URL",
+        "routing, middleware, DRF and JSON rendering are included, the network and waitress "
+        "are not.",
+        f"{sizes.requests} timed requests per row after 3 warm-up requests; plot requests use "
+        "the default",
+        "`max_points=5000`.",
         "",
         "| request | median (ms) | p95 (ms) | max (ms) | response KB |",
         "|---|---:|---:|---:|---:|",
     ]  # fmt: skip
-    results = {}
-    for label, url in endpoints:
-        r = results[url] = timed(client, url, sizes.requests)
+    # The plot requests again with Python's cyclic garbage collector off: the difference is
+    # the full collections that the many row tuples of a plot response trigger.
+    endpoints += [
+        (f"{label}, cyclic GC disabled", url, False)
+        for label, url in endpoints
+        if "/plot/" in url and small not in url
+    ]
+    for label, url, *gc_on in endpoints:
+        if gc_on and not gc_on[0]:
+            gc.disable()
+        try:
+            r = timed(client, url, sizes.requests)
+        finally:
+            gc.enable()
         lines.append(
             f"| {label} | {r['median']:.1f} | {r['p95']:.1f} | {r['max']:.1f} "
             f"| {r['bytes'] / 1000:.0f} |"
         )
         print(lines[-1], file=sys.stderr)
-    breakdown, profile = plot_breakdown(big)
-    lines += breakdown
-    print("\n".join(breakdown), file=sys.stderr)
-    print(profile, file=sys.stderr)
-    lines += ["", "Profile of 5 such requests (cProfile, top functions by own time):", "",
-              "```", *_trim_profile(profile), "```"]  # fmt: skip
     return lines
-
-
-def _trim_profile(text: str) -> list[str]:
-    """The table of a pstats listing, with long paths shortened."""
-    lines = text.strip().splitlines()
-    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
-    out = []
-    for line in lines[start:]:
-        line = re.sub(r"\S*/site-packages/", "", line)
-        line = re.sub(r"\S*/src/chiplet_dse/", "chiplet_dse/", line)
-        out.append(line.rstrip())
-    return out
 
 
 # -- main ----------------------------------------------------------------------------------------
