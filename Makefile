@@ -21,10 +21,10 @@ run: $(STAMP)
 ## PostgreSQL when one answers at PG_URL.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		echo "== server tests on PostgreSQL ($(PG_URL))"; \
-		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest tests/server; \
+		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 tests/server; \
 	else \
 		echo "== PostgreSQL not reachable at $(PG_URL): PostgreSQL pass skipped"; \
 	fi

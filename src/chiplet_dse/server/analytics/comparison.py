@@ -186,8 +186,13 @@ def compare_runs(run_a: OptimizationRun, run_b: OptimizationRun) -> dict[str, An
     ref = reference_point(Fa, Fb) if len(Fa) or len(Fb) else None
     hv_a = hypervolume(Fa, ref) if ref is not None and len(Fa) else 0.0
     hv_b = hypervolume(Fb, ref) if ref is not None and len(Fb) else 0.0
+    union = np.vstack([Fa, Fb]) if len(Fa) and len(Fb) else (Fa if len(Fa) else Fb)
+    hv_union = (
+        hypervolume(union[pareto_front_mask(union)], ref) if ref is not None and len(union) else 0.0
+    )
     common, identical = common_designs(run_a, run_b)
-    on_both = sorted(_compositions(front_a) & _compositions(front_b))
+    comps_a, comps_b = _compositions(front_a), _compositions(front_b)
+    on_both = sorted(comps_a & comps_b)
     result: dict[str, Any] = {
         "objectives": objectives,
         "run_a": _run_summary(run_a, front_a, objectives, hv_a),
@@ -197,8 +202,17 @@ def compare_runs(run_a: OptimizationRun, run_b: OptimizationRun) -> dict[str, An
         ),
         "reference_point_rule": REFERENCE_RULE,
         "dominated_share": {"a_by_b": dominated_share(Fa, Fb), "b_by_a": dominated_share(Fb, Fa)},
+        "hypervolume_union": hv_union,
         "common_front_designs": [dict(zip(COUNT_FIELDS, c, strict=True)) for c in on_both],
+        "unique_front_designs": {
+            "a": [dict(zip(COUNT_FIELDS, c, strict=True)) for c in sorted(comps_a - comps_b)],
+            "b": [dict(zip(COUNT_FIELDS, c, strict=True)) for c in sorted(comps_b - comps_a)],
+        },
         "common_designs": common,
+        "unique_designs": {
+            "a": run_a.total_designs_evaluated - common,
+            "b": run_b.total_designs_evaluated - common,
+        },
         "common_designs_identical": identical,
         "front_composition": {"a": mean_composition(front_a), "b": mean_composition(front_b)},
     }

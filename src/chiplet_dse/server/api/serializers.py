@@ -305,3 +305,47 @@ class GenericSuccessSerializer(serializers.Serializer):
 
     def to_representation(self, instance: Any) -> Any:
         return instance
+
+
+# -- analytics -----------------------------------------------------------------------------------
+class AnalyticsResultSerializer(serializers.Serializer):
+    analytics_type = serializers.CharField()
+    parameters = serializers.DictField()
+    designs_seen = serializers.IntegerField()
+    computation_time_s = serializers.FloatField()
+    file_path = serializers.CharField()
+    updated_at = serializers.DateTimeField()
+    stale = serializers.SerializerMethodField()
+    results = serializers.DictField(source="results_data")
+
+    def get_stale(self, result: Any) -> bool:
+        return result.designs_seen != result.run.total_designs_evaluated
+
+
+class AnalyticsEnvelopeSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["success"])
+    run_id = serializers.CharField()
+    analytics = AnalyticsResultSerializer()
+
+
+class AnalyticsListSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["success"])
+    run_id = serializers.CharField()
+    analytics = AnalyticsResultSerializer(many=True)
+
+
+class AnalyticsQuerySerializer(serializers.Serializer):
+    """Simple parameters as query strings (POST a JSON body for bins and bounds)."""
+
+    rank_min = serializers.IntegerField(min_value=1, max_value=10**6, required=False)
+    rank_max = serializers.IntegerField(min_value=1, max_value=10**6, required=False)
+    min_support = serializers.FloatField(min_value=0, max_value=1, required=False)
+    max_items = serializers.IntegerField(min_value=1, max_value=4, required=False)
+    permutations = serializers.IntegerField(min_value=0, max_value=9999, required=False)
+    seed = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    max_designs = serializers.IntegerField(min_value=1, max_value=500, required=False)
+
+
+class AnalyticsBodySerializer(serializers.Serializer):
+    parameters = serializers.DictField(required=False, default=dict)
+    force = serializers.BooleanField(default=False)

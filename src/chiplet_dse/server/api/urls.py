@@ -21,6 +21,18 @@ urlpatterns = [
     path("runs/<str:run_id>/pause/", v.RunControlView.as_view(action="pause"), name="run-pause"),
     path("runs/<str:run_id>/resume/", v.RunControlView.as_view(action="resume"), name="run-resume"),
     path("runs/<str:run_id>/stop/", v.RunControlView.as_view(action="stop"), name="run-stop"),
+    path("runs/<str:run_id>/convergence/", v.ConvergenceView.as_view(), name="convergence"),
+    path(
+        "runs/<str:run_id>/designs/<int:design_id>/breakdown/",
+        v.DesignBreakdownView.as_view(),
+        name="design-breakdown",
+    ),
+    path("runs/<str:run_id>/analytics/", v.AnalyticsListView.as_view(), name="analytics"),
+    path(
+        "runs/<str:run_id>/analytics/<str:analytics_type>/",
+        v.AnalyticsView.as_view(),
+        name="analytics-type",
+    ),
     path("exports/", v.ExportListView.as_view(), name="exports"),
     path("exports/comparative-study/", v.StudyExportView.as_view(), name="export-study"),
     path("exports/multiple-runs/", v.MultipleRunsExportView.as_view(), name="export-runs"),

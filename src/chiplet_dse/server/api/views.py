@@ -199,6 +199,70 @@ class CompareView(APIView):
         return Response(ok(comparison=compare(params["run_a"], params["run_b"])))
 
 
+class DesignBreakdownView(APIView):
+    @extend_schema(parameters=[RUN_ID], responses=responses(s.GenericSuccessSerializer, 200, 409))
+    def get(self, request: Request, run_id: str, design_id: int) -> Response:
+        """One design re-computed by the model: per-kernel time, energy, traffic, work split."""
+        from chiplet_dse.server.runs.breakdown import design_breakdown
+
+        return Response(ok(**design_breakdown(run_id, design_id)))
+
+
+class ConvergenceView(APIView):
+    @extend_schema(parameters=[RUN_ID], responses=responses(s.GenericSuccessSerializer))
+    def get(self, request: Request, run_id: str) -> Response:
+        """Per generation: designs, front size, hypervolume; share of the true front when known."""
+        from chiplet_dse.server.analytics.services import convergence
+
+        return Response(ok(**convergence(services.get_run(run_id))))
+
+
+# -- analytics -----------------------------------------------------------------------------------
+ANALYTICS_TYPE = OpenApiParameter(
+    "analytics_type", str, OpenApiParameter.PATH,
+    enum=["rule_mining", "distance_correlation", "pareto_analysis", "sensitivity", "ground_truth"],
+)  # fmt: skip
+
+
+class AnalyticsListView(APIView):
+    @extend_schema(parameters=[RUN_ID], responses=responses(s.AnalyticsListSerializer))
+    def get(self, request: Request, run_id: str) -> Response:
+        """The newest stored result of each analytics type of a run."""
+        from chiplet_dse.server.analytics.services import latest_results
+
+        run = services.get_run(run_id)
+        results = s.AnalyticsResultSerializer(latest_results(run), many=True).data
+        return Response(ok(run_id=run.run_id, analytics=results))
+
+
+class AnalyticsView(APIView):
+    @extend_schema(
+        parameters=[RUN_ID, ANALYTICS_TYPE, s.AnalyticsQuerySerializer],
+        responses=responses(s.AnalyticsEnvelopeSerializer, 200, 409),
+    )
+    def get(self, request: Request, run_id: str, analytics_type: str) -> Response:
+        """One analytics result (computed now if missing or if the run gained designs)."""
+        from chiplet_dse.server.analytics.services import run_analytics
+
+        params = query(s.AnalyticsQuerySerializer, request)
+        result = run_analytics(run_id, analytics_type, params)
+        data = s.AnalyticsResultSerializer(result).data
+        return Response(ok(run_id=run_id, analytics=data))
+
+    @extend_schema(
+        parameters=[RUN_ID, ANALYTICS_TYPE], request=s.AnalyticsBodySerializer,
+        responses=responses(s.AnalyticsEnvelopeSerializer, 200, 401, 409, 415),
+    )  # fmt: skip
+    def post(self, request: Request, run_id: str, analytics_type: str) -> Response:
+        """Compute an analytics result with parameters (region, ranks, bounds, bins, support,
+        permutations, ...); ``force`` recomputes a stored one."""
+        from chiplet_dse.server.analytics.services import run_analytics
+
+        data = body(s.AnalyticsBodySerializer, request)
+        result = run_analytics(run_id, analytics_type, data["parameters"], force=data["force"])
+        return Response(ok(run_id=run_id, analytics=s.AnalyticsResultSerializer(result).data))
+
+
 # -- exports -------------------------------------------------------------------------------------
 def export_response(result: Any, what: str) -> dict[str, Any]:
     return ok(

@@ -120,6 +120,8 @@ CHIPLET_DSE_EXPORT_MAX_AGE_DAYS = (
     if os.environ.get("CHIPLET_DSE_EXPORT_MAX_AGE_DAYS")
     else None
 )
+#: Compute every analytics type when a run completes (the worker does it after the run).
+CHIPLET_DSE_AUTO_ANALYTICS = os.environ.get("CHIPLET_DSE_AUTO_ANALYTICS", "1") != "0"
 DATA_UPLOAD_MAX_MEMORY_SIZE = 50 * 2**20
 FILE_UPLOAD_MAX_MEMORY_SIZE = 50 * 2**20
 

@@ -70,9 +70,13 @@ def import_points(
         raise InputError("not a UTF-8 text file", file=source) from None
     designs = parse_points(text, source)
     try:
-        return _create(designs, source, digest, name), True
+        run = _create(designs, source, digest, name)
     except IntegrityError:  # the same file imported concurrently: the other import won
         return OptimizationRun.objects.get(algorithm=Algorithm.IMPORT, source_sha256=digest), False
+    from chiplet_dse.server.runs.executor import run_finished
+
+    run_finished.send(sender=import_points, run_id=run.run_id, status=RunStatus.COMPLETED)
+    return run, True
 
 
 def _create(
@@ -105,7 +109,10 @@ def _create(
 
 
 def import_file(path: str | Path, name: str | None = None) -> tuple[OptimizationRun, bool]:
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("points file not found", file=str(path))
-    return import_points(p.read_bytes(), str(path), name)
+    try:
+        data = Path(path).read_bytes()
+    except (FileNotFoundError, IsADirectoryError):
+        raise InputError("points file not found", file=str(path)) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the points file: {exc.strerror}", file=str(path)) from None
+    return import_points(data, str(path), name)

@@ -70,6 +70,8 @@ class OptimizationRun(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     auto_export = models.BooleanField(default=False)
     source_sha256 = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # Runs with the same key share one ground truth (workloads, library, goal, space).
+    truth_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -59,6 +59,7 @@ def create_run(spec: RunSpec, enqueue: bool = True) -> OptimizationRun:
         seed=search.seed,
         config=spec.config(),
         auto_export=spec.auto_export,
+        truth_key=spec.truth_key(),
     )
     if enqueue:
         _enqueue(run)

@@ -8,6 +8,8 @@ search parameters.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,8 @@ from chiplet_dse.model.workloads import generate_trace
 from chiplet_dse.optimize import DesignSpace, SearchConfig
 
 _BUILTIN = "builtin:"
+#: Design spaces up to this many compositions get an exact Pareto front (ground truth).
+MAX_TRUTH_SPACE = 100_000
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,23 @@ class RunSpec:
     goal: str
     search: SearchConfig
     auto_export: bool = False
+
+    def truth_key(self) -> str:
+        """Identifies the exact front this run can be measured against ('' if the space is too
+        large): same traces, weights, library, goal, design space and objectives."""
+        if self.search.space.size() > MAX_TRUTH_SPACE:
+            return ""
+        identity = {
+            "workloads": [
+                (w.model, w.trace.sha256, w.weighted_score) for w in self.experiment.workloads
+            ],
+            "goal": self.goal,
+            "library": {k: v for k, v in self.library.to_dict().items() if k != "name"},
+            "space": self.search.space.to_dict(),
+            "objectives": list(self.search.objectives),
+        }
+        text = json.dumps(identity, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def config(self) -> dict[str, Any]:
         """The JSON stored on the run (what ``spec_from_config`` reads back)."""
