@@ -169,3 +169,22 @@ def test_study_reports_union_hypervolume_and_unique_designs(api, make_run):
     fronts_a = {tuple(d.values()) for d in cmp["unique_front_designs"]["a"]}
     fronts_b = {tuple(d.values()) for d in cmp["unique_front_designs"]["b"]}
     assert not fronts_a & fronts_b
+
+
+def test_a_ground_truth_abandoned_by_its_worker_is_retried(api, make_run):
+    from django.utils import timezone
+
+    from chiplet_dse.server.runs.services import recover_stale_ground_truths
+
+    run = make_run(population_size=6, generations=2, space=SMALL_SPACE, **FAST)
+    truth = GroundTruth.objects.create(key=run.truth_key, state="running", space_size=35,
+                                       config={k: run.config[k] for k in
+                                               ("experiment", "goal", "library", "search")},
+                                       objectives=run.objectives)  # fmt: skip
+    GroundTruth.objects.filter(pk=truth.pk).update(
+        updated_at=timezone.now() - timezone.timedelta(hours=2)
+    )
+    assert recover_stale_ground_truths() == [run.truth_key]
+    assert GroundTruth.objects.get(pk=truth.pk).state == "failed"
+    result = get(api, run, "ground_truth")["results"]  # asking again queues it again
+    assert result["available"] and GroundTruth.objects.get(pk=truth.pk).state == "completed"

@@ -207,7 +207,12 @@ def home(tmp_path: Path) -> Path:
 def env(home: Path, tmp_path: Path) -> dict[str, str]:
     """The server's environment: its own data directory, SQLite (no DATABASE_URL)."""
     environ = clean_environ()
-    environ.update(CHIPLET_DSE_HOME=str(home), CHIPLET_DSE_EVAL_WORKERS="1", PYTHONUNBUFFERED="1")
+    environ.update(
+        CHIPLET_DSE_HOME=str(home),
+        CHIPLET_DSE_EVAL_WORKERS="1",
+        PYTHONUNBUFFERED="1",
+        CHIPLET_DSE_AUTO_ANALYTICS="0",
+    )
     return environ
 
 

@@ -242,9 +242,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from chiplet_dse.server.runs.services import recover_stale_runs
+    from chiplet_dse.server.runs.services import recover_stale_ground_truths, recover_stale_runs
 
     recovered = recover_stale_runs()
+    recover_stale_ground_truths()
     if recovered:
         print(f"recovered abandoned runs: {', '.join(recovered)}", file=sys.stderr)
     stop = threading.Event()
@@ -271,11 +272,12 @@ def _recover_periodically(stop: threading.Event, interval: float) -> None:
     from django.db import connection
 
     from chiplet_dse.server.exports.services import scheduled_cleanup
-    from chiplet_dse.server.runs.services import recover_stale_runs
+    from chiplet_dse.server.runs.services import recover_stale_ground_truths, recover_stale_runs
 
     while not stop.wait(interval):
         try:
             recover_stale_runs()
+            recover_stale_ground_truths()
             scheduled_cleanup()
         except Exception as exc:  # keep the worker alive; the next round retries
             print(f"periodic maintenance failed: {exc}", file=sys.stderr)
@@ -305,11 +307,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         pass
     finally:
         if worker is not None:
+            # The worker finishes its current generation if it can; an interrupted run is
+            # resumed from its last generation by the next worker, so waiting long is not needed.
             worker.terminate()
             try:
-                worker.wait(timeout=30)
+                worker.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 worker.kill()
+                worker.wait()
     return 0
 
 

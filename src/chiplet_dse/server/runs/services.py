@@ -171,3 +171,16 @@ def recover_stale_runs() -> list[str]:
         log.warning("recovered stale run %s: %s", run_id, run.error_message)
         recovered.append(run_id)
     return recovered
+
+
+def recover_stale_ground_truths() -> list[str]:
+    """Fail ground-truth computations whose worker died (no progress for a long time); the
+    next request for them queues them again."""
+    from chiplet_dse.server.analytics.models import GroundTruth
+
+    # A batch of evaluations can take minutes (Stable Diffusion), hence the generous limit.
+    limit = timezone.now() - timedelta(seconds=max(10 * settings.CHIPLET_DSE_STALE_SECONDS, 600))
+    stale = GroundTruth.objects.filter(state=GroundTruth.State.RUNNING, updated_at__lt=limit)
+    keys = list(stale.values_list("key", flat=True))
+    stale.update(state=GroundTruth.State.FAILED, error_message="worker lost; ask again to retry")
+    return keys
