@@ -417,6 +417,20 @@ def _mean(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+def _unique_rows(comparison: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Designs only one run evaluated, and front designs only one run found."""
+    rows = []
+    unique = comparison.get("unique_designs") or {}
+    fronts = comparison.get("unique_front_designs") or {}
+    for side in ("a", "b"):
+        if side in unique:
+            rows.append((f"Designs only run {side.upper()} evaluated", f"{unique[side]:,}"))
+        if fronts.get(side):
+            text = ", ".join(composition(c) for c in fronts[side]) + " (G/A/S/C)"
+            rows.append((f"Front designs only in run {side.upper()}", textwrap.fill(text, 60)))
+    return rows
+
+
 def comparison_report(
     comparison: Mapping[str, Any],
     *,
@@ -465,8 +479,10 @@ def comparison_report(
         [
             ("Objectives", ", ".join(objectives) + " (all minimised)"),
             ("Reference point", ref_text + (f"\n{rule}" if rule else "")),
+            ("Hypervolume of the union", num(float(comparison.get("hypervolume_union", 0.0)))),
             ("Designs evaluated by both", evaluated),
             ("Designs on both fronts", textwrap.fill(on_both, 60)),
+            *_unique_rows(comparison),
         ],
         "  ",
     )
