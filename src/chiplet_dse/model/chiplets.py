@@ -316,6 +316,18 @@ def library_from_dict(data: Any, source: str = "<library>") -> ChipletLibrary:
     return library
 
 
+def parse_library_text(text: str, source: str = "<library>") -> dict[str, Any]:
+    """The document of a library given as the text of a JSON or TOML file."""
+    stripped = text.lstrip()
+    try:
+        data = json.loads(text) if stripped.startswith("{") else tomllib.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise InputError(f"neither valid JSON nor TOML: {exc}", field=source) from None
+    if not isinstance(data, dict):
+        raise InputError("a chiplet library must be a table/object", field=source)
+    return data
+
+
 def load_library(path: str | Path) -> ChipletLibrary:
     """Load a custom chiplet library from a ``.json`` or ``.toml`` file."""
     source = str(path)

@@ -116,7 +116,16 @@ class RunCreateSerializer(serializers.Serializer):
     scalar = serializers.ChoiceField(choices=list(SCALARS), default="edp")
     space = serializers.DictField(required=False, help_text="lower, upper, total_min, total_max")
     library = serializers.DictField(required=False, help_text="custom chiplet library")
+    library_text = serializers.CharField(
+        required=False, max_length=200_000,
+        help_text="custom chiplet library as the text of a JSON or TOML file",
+    )  # fmt: skip
     auto_export = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if "library" in attrs and "library_text" in attrs:
+            raise serializers.ValidationError({"library_text": "give library or library_text"})
+        return attrs
 
 
 class StatisticsSerializer(serializers.Serializer):
@@ -349,3 +358,17 @@ class AnalyticsQuerySerializer(serializers.Serializer):
 class AnalyticsBodySerializer(serializers.Serializer):
     parameters = serializers.DictField(required=False, default=dict)
     force = serializers.BooleanField(default=False)
+
+
+class OptionsSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["success"])
+    experiments = serializers.ListField(child=serializers.DictField())
+    workloads = serializers.ListField(child=serializers.DictField())
+    algorithms = serializers.ListField(child=serializers.CharField())
+    objectives = serializers.ListField(child=serializers.CharField())
+    scalars = serializers.ListField(child=serializers.CharField())
+    goals = serializers.ListField(child=serializers.CharField())
+    compressions = serializers.ListField(child=serializers.CharField())
+    default_space = serializers.DictField()
+    chiplet_types = serializers.ListField(child=serializers.CharField())
+    token_required = serializers.BooleanField()

@@ -7,6 +7,7 @@ from chiplet_dse.server.api import views as v
 
 urlpatterns = [
     # Fixed paths first: they would otherwise be taken for run ids.
+    path("options/", v.OptionsView.as_view(), name="options"),
     path("runs/", v.RunListView.as_view(), name="runs"),
     path("runs/statistics/", v.StatisticsView.as_view(), name="statistics"),
     path("runs/search/", v.RunSearchView.as_view(), name="search"),

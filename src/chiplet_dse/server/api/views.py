@@ -79,12 +79,42 @@ class RunListView(APIView):
         from chiplet_dse.server.runs.specs import build_spec
 
         data = body(s.RunCreateSerializer, request)
+        if "library_text" in data:
+            from chiplet_dse.model.chiplets import parse_library_text
+
+            data["library"] = parse_library_text(data.pop("library_text"), "library_text")
         if "seed" not in data:
             data["seed"] = SystemRandom().randrange(2**31)
         spec = build_spec(population_size=data.pop("population_size"), **data)
         run = services.create_run(spec)
         message = f"Run {run.name} created and queued as {run.run_id}"
         return Response(ok(message=message, run=s.RunDetailSerializer(run).data), status=201)
+
+
+class OptionsView(APIView):
+    @extend_schema(responses=responses(s.OptionsSerializer))
+    def get(self, request: Request) -> Response:
+        """What a run can be made of: built-in experiments and workloads, algorithms, objectives,
+        goals, compression methods, the default design space."""
+        from chiplet_dse.model import BUILTIN_EXPERIMENTS, GOALS, TYPE_LABELS
+        from chiplet_dse.model.workloads import BUILTIN_WORKLOADS
+        from chiplet_dse.optimize import ALGORITHMS, OBJECTIVES, SCALARS, DesignSpace
+
+        experiments = [
+            {"name": name, "workloads": [
+                {"model": m, "instance": i, "batch_size": b, "weighted_score": w}
+                for m, i, b, w in spec]}
+            for name, spec in BUILTIN_EXPERIMENTS.items()
+        ]  # fmt: skip
+        workloads = [w.__dict__ | {"shipped_batch_sizes": list(w.shipped_batch_sizes)}
+                     for w in BUILTIN_WORKLOADS]  # fmt: skip
+        return Response(ok(
+            experiments=experiments, workloads=workloads, algorithms=list(ALGORITHMS),
+            objectives=list(OBJECTIVES), scalars=list(SCALARS), goals=list(GOALS),
+            compressions=list(s.COMPRESSIONS), default_space=DesignSpace().to_dict(),
+            chiplet_types=list(TYPE_LABELS.values()),
+            token_required=bool(settings.CHIPLET_DSE_API_TOKEN),
+        ))  # fmt: skip
 
 
 class RunSearchView(APIView):

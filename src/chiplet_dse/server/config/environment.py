@@ -70,3 +70,13 @@ def database_from_env(home: Path) -> dict[str, Any]:
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+def plotly_bundle_dir() -> Path:
+    """The folder holding ``plotly.min.js`` inside the installed plotly package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or spec.origin is None:
+        raise ImproperlyConfigured("the plotly package is not installed")
+    return Path(spec.origin).parent / "package_data"

@@ -15,6 +15,7 @@ from chiplet_dse.server.config.environment import (
     data_home,
     database_from_env,
     env_flag,
+    plotly_bundle_dir,
     secret_key,
 )
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "chiplet_dse.server.analytics",
     "chiplet_dse.server.exports",
     "chiplet_dse.server.api",
+    "chiplet_dse.server.web",
 ]
 
 MIDDLEWARE = [
@@ -82,6 +84,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 WHITENOISE_USE_FINDERS = True  # serve app static files without a collectstatic step
+# Plotly's browser bundle ships inside the plotly package from PyPI: served locally, never
+# fetched from a CDN.
+STATICFILES_DIRS = [("vendor", plotly_bundle_dir())]
 MEDIA_URL = "media/"
 
 # A running run writes a heartbeat this often; a run whose heartbeat is older than the stale

@@ -9,6 +9,7 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("api/", include("chiplet_dse.server.api.urls")),
     path("media/exports/<str:name>", download_export, name="download-export"),
+    path("", include("chiplet_dse.server.web.urls")),
 ]
 
 handler404 = "chiplet_dse.server.api.errors.json_404"

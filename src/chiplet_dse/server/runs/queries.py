@@ -16,7 +16,7 @@ from django.db.models import Avg, Count, Max, Min, Q, QuerySet, Sum
 from chiplet_dse.server.runs.models import DesignPoint, OptimizationRun, RunStatus
 
 COMPOSITION = ("gpu_count", "attention_count", "sparse_count", "convolution_count")
-POINT_FIELDS = ("execution_time_ms", "energy_mj", "area_mm2", "pareto_rank", *COMPOSITION)
+POINT_FIELDS = ("execution_time_ms", "energy_mj", "area_mm2", "pareto_rank", *COMPOSITION, "id")
 
 
 @dataclass(frozen=True)
