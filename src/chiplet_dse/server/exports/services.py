@@ -37,7 +37,6 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 import chiplet_dse
@@ -505,52 +504,6 @@ def export_multiple_runs(
     return archive.result(total)
 
 
-def _save_study(
-    run_a: OptimizationRun,
-    run_b: OptimizationRun,
-    name: str,
-    description: str,
-    comparison: dict[str, Any],
-) -> Any:
-    """The study named ``name`` of these two runs (same order), updated; or a new one."""
-    from chiplet_dse.server.analytics.models import ComparativeStudy
-    from chiplet_dse.server.analytics.studies import shared_parameters
-    from chiplet_dse.server.runs.store import create_unique, new_run_id
-
-    shared = shared_parameters(run_a, run_b)
-    with transaction.atomic():
-        # Locks both runs, so two exports of the same study cannot both create it.
-        list(
-            OptimizationRun.objects.select_for_update()
-            .filter(pk__in=[run_a.pk, run_b.pk])
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        study = (
-            ComparativeStudy.objects.filter(name=name, run_a=run_a, run_b=run_b)
-            .order_by("created_at", "id")
-            .first()
-        )
-        if study is None:
-            return create_unique(
-                ComparativeStudy,
-                "study_id",
-                new_run_id(prefix="study"),
-                run_a=run_a,
-                run_b=run_b,
-                name=name,
-                description=description,
-                shared_parameters=shared,
-                results_data=comparison,
-            )
-        study.shared_parameters = shared
-        study.results_data = comparison
-        if description:
-            study.description = description
-        study.save(update_fields=["shared_parameters", "results_data", "description"])
-        return study
-
-
 def export_comparative_study(
     run_a_id: str,
     run_b_id: str,
@@ -571,7 +524,9 @@ def export_comparative_study(
         raise InputError("a study compares two different runs", field="run_b_id")
     run_a, run_b = get_run(run_a_id), get_run(run_b_id)
     comparison = compare_runs(run_a, run_b)
-    study = _save_study(run_a, run_b, name, description, comparison)
+    from chiplet_dse.server.analytics.studies import save_study
+
+    study = save_study(run_a, run_b, name, description, comparison)
     study_info = {
         "study_id": study.study_id,
         "name": study.name,
