@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_model.py --output docs/performance.md
 	$(BIN)/python benchmarks/bench_server.py --output docs/performance.md
 	$(BIN)/python benchmarks/bench_api.py --output docs/performance.md
+	$(BIN)/python benchmarks/bench_truth.py --output docs/performance.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -72,7 +72,13 @@ def main() -> int:
             print(lines[-1], file=sys.stderr)
     lines += ["", "IGD+ is measured with each objective divided by the true front's range; the",
               "hypervolume ratio uses one reference point per experiment (the true front's worst",
-              "value plus 10% of its range in each objective)."]  # fmt: skip
+              "value plus 10% of its range in each objective). Exact fronts found:"]  # fmt: skip
+    for truth in GroundTruth.objects.order_by("created_at"):
+        designs = ", ".join("/".join(map(str, d["composition"])) for d in truth.front)
+        name, seconds = truth.description["experiment"], truth.computation_time_s
+        lines.append(
+            f"- {name}: {len(truth.front)} design(s) (G/A/S/C {designs}), in {seconds:.0f} s"
+        )
     with Path(args.output).open("a", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")
     return 0
