@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 
 def page(template: str, title: str):
     def view(request: HttpRequest, **kwargs: str) -> HttpResponse:
-        return render(request, f"web/{template}.html", {"title": title, "page": template, **kwargs})
+        context = {
+            "title": title,
+            "page": template,
+            "auto_analytics": settings.CHIPLET_DSE_AUTO_ANALYTICS,
+        }
+        return render(request, f"web/{template}.html", {**context, **kwargs})
 
     view.__name__ = f"{template}_page"
     return view

@@ -2,8 +2,11 @@
 (() => {
   const RUN_ID = document.getElementById("run-page").dataset.runId;
   const TYPES = [["gpu", "GPU"], ["attention", "Attention"], ["sparse", "Sparse"], ["convolution", "Convolution"]];
+  const AUTO_ANALYTICS = document.getElementById("run-page").dataset.autoAnalytics === "1";
+  const FINISHED = ["completed", "failed", "cancelled"];
   let timer = null;
   let lastDesigns = -1;
+  let settlePolls = 60; // at 3 s each: how long a finished run's page waits for its analytics
 
   function summary(run) {
     document.getElementById("run-name").textContent = run.name;
@@ -105,6 +108,7 @@
     document.getElementById("truth").textContent = truth
       ? `Exact front of the design space: ${truth.state}` + (truth.front_size ? ` (${truth.front_size} designs of ${truth.space_size}).` : ".")
       : "";
+    return truth;
   }
 
   function kv(node, rows) {
@@ -154,6 +158,7 @@
       }
       document.querySelector("#sensitivity tbody").replaceChildren(...rows);
     }
+    return data.analytics.length;
   }
 
   async function computeAnalytics() {
@@ -169,6 +174,15 @@
     button.disabled = false;
   }
 
+  // The worker stores a completed run's analytics and exact front after it marks the run
+  // completed, so the page keeps polling until they are in rather than showing empty tables.
+  async function settled(run) {
+    const count = await analytics();
+    const truth = await convergence();
+    if (run.status !== "completed") return true;
+    return (!AUTO_ANALYTICS || count >= 4) && !(truth && ["pending", "running"].includes(truth.state));
+  }
+
   async function refresh() {
     clearTimeout(timer);
     let run;
@@ -179,13 +193,13 @@
       lastDesigns = run.total_designs_evaluated;
       if (lastDesigns > 0) {
         await scatter().catch((e) => DSE.flash(e.message, true));
-        await convergence().catch((e) => DSE.flash(e.message, true));
+        if (!FINISHED.includes(run.status)) await convergence().catch((e) => DSE.flash(e.message, true));
       }
     }
-    if (run.status === "completed" || run.status === "failed" || run.status === "cancelled") {
-      await analytics().catch((e) => DSE.flash(e.message, true));
-    }
-    if (["queued", "running"].includes(run.status)) timer = setTimeout(refresh, 2000);
+    if (!FINISHED.includes(run.status)) { timer = setTimeout(refresh, 2000); return; }
+    let done = true;
+    try { done = await settled(run); } catch (error) { DSE.flash(error.message, true); }
+    if (!done && settlePolls-- > 0) timer = setTimeout(refresh, 3000);
   }
 
   document.getElementById("export").addEventListener("submit", async (event) => {

@@ -27,7 +27,7 @@
       DSE.el("td", {}, DSE.badge(run.status)),
       DSE.el("td", {}, DSE.progress(run)),
       DSE.el("td", { text: run.algorithm }),
-      DSE.el("td", { class: "hide-narrow", text: run.trace_name || run.experiment }),
+      DSE.el("td", { class: "hide-narrow wrap", text: run.trace_name || run.experiment }),
       DSE.el("td", { class: "num", text: run.total_designs_evaluated }),
       DSE.el("td", { class: "num", text: run.pareto_front_size }),
       DSE.el("td", { class: "hide-narrow", text: DSE.date(run.created_at) }),
