@@ -9,8 +9,12 @@ from django.test import Client, override_settings
 
 pytestmark = pytest.mark.django_db
 
-PAGES = {"/": "Optimisation runs", "/runs/new/": "New optimisation run", "/compare/": "Compare runs",
-         "/exports/": "Exports"}  # fmt: skip
+PAGES = {
+    "/": "Optimisation runs",
+    "/runs/new/": "New optimisation run",
+    "/compare/": "Compare runs",
+    "/exports/": "Exports",
+}
 
 
 @pytest.mark.parametrize(("path", "heading"), PAGES.items())
