@@ -17,14 +17,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/chiplet-dse serve --host 127.0.0.1 --port 8000
 
-## The whole test suite (CI runs exactly this): on SQLite, then the server tests again on
+## The whole test suite (CI runs exactly this): on SQLite, then the server and API tests again on
 ## PostgreSQL when one answers at PG_URL.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 	@if $(BIN)/python -c "import psycopg; psycopg.connect('$(PG_URL)', connect_timeout=3).close()" 2>/dev/null; then \
-		echo "== server tests on PostgreSQL ($(PG_URL))"; \
-		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 tests/server; \
+		echo "== server and API tests on PostgreSQL ($(PG_URL))"; \
+		DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -n 2 tests/server tests/api; \
 	else \
 		echo "== PostgreSQL not reachable at $(PG_URL): PostgreSQL pass skipped"; \
 	fi
