@@ -326,6 +326,33 @@ def test_run_page_plots_lists_the_front_breaks_designs_down_and_shows_analytics(
     assert_no_js_errors(tab)
 
 
+def test_hovering_a_plotted_design_names_it_and_clicking_breaks_it_down(web_server, tab):
+    server, page = web_server, tab.page
+    run = main_run(server)
+    front = designs(server, run["run_id"], "pareto_only=true")
+    fastest = min(front, key=lambda d: d["execution_time_ms"])
+    composition = "{gpu_count}/{attention_count}/{sparse_count}/{convolution_count}".format(
+        **fastest
+    )
+    tab.goto(server, f"/runs/{run['run_id']}/")
+    expect(page.locator("#scatter")).to_have_attribute(
+        "data-points", str(run["total_designs_evaluated"])
+    )
+    # The front's markers are SVG points in time order: the first is the fastest design.
+    marker = page.locator("#scatter .scatterlayer .trace path.point").first
+    marker.scroll_into_view_if_needed()
+    box = marker.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x - 20, y - 20)
+    page.mouse.move(x, y, steps=5)  # Plotly hovers on the mouse moving over its drag layer
+    expect(page.locator("#scatter .hoverlayer")).to_contain_text(f"G/A/S/C {composition}")
+    page.mouse.click(x, y)
+    expect(page.locator("#breakdown-card")).to_be_visible()
+    expect(page.locator("#breakdown-title")).to_have_text(f"G/A/S/C {composition}")
+    assert_no_js_errors(tab)
+
+
 def test_run_page_open_while_the_run_finishes_shows_what_is_computed_afterwards(web_server, tab):
     server, page = web_server, tab.page
     # Its own design space, so its ground truth is computed only after the run completes.
